@@ -1,0 +1,155 @@
+"""XML plumbing shared by the engine: a safe parser and SII-safe text.
+
+The SII works in ISO-8859-1. Text coming from users can hold anything, so it is
+folded to what ISO-8859-1 can carry before it reaches a document: accents keep
+their letter, other characters become their closest ASCII or ``?`` — never an
+exception, never an invalid byte.
+"""
+
+import re
+import unicodedata
+
+from lxml import etree
+
+from .errors import XmlInputError
+
+SII_NS = "http://www.sii.cl/SiiDte"
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+ENCODING = "ISO-8859-1"
+XML_DECLARATION = b'<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+
+# A DTE envelope of 2000 documents stays well below this; anything larger is
+# not something the SII would take either.
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"\s+")
+# Characters whose NFKD decomposition does not lead to ISO-8859-1.
+_REPLACEMENTS = {
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+    "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u20ac": "EUR",
+}
+
+
+def _parser():
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        remove_blank_text=False,
+        load_dtd=False,
+    )
+
+
+def parse(data, *, max_bytes=MAX_INPUT_BYTES):
+    """Parse untrusted XML bytes: no entities, no network, bounded size.
+
+    Real SII files often declare no encoding yet hold ISO-8859-1 bytes; when a
+    strict parse fails on the encoding, the bytes are read as ISO-8859-1.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not data:
+        raise XmlInputError(reason="the file is empty")
+    if len(data) > max_bytes:
+        raise XmlInputError(reason=f"it is larger than {max_bytes} bytes")
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+        raise XmlInputError(reason="documents with a DOCTYPE or entities are refused")
+    try:
+        return etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as error:
+        if "encoding" not in str(error).lower() and "utf-8" not in str(error).lower():
+            raise XmlInputError(reason=str(error)) from None
+    try:
+        return etree.fromstring(_declare_latin1(data), _parser())
+    except etree.XMLSyntaxError as error:
+        raise XmlInputError(reason=str(error)) from None
+
+
+def _declare_latin1(data):
+    if data.startswith(b"<?xml"):
+        end = data.index(b"?>") + 2
+        return XML_DECLARATION.strip() + data[end:]
+    return XML_DECLARATION + data
+
+
+def clean_text(value, max_length=None):
+    """Fold ``value`` to a single-line ISO-8859-1 string of at most ``max_length``."""
+    if value is None:
+        return ""
+    text = str(value)
+    text = _CONTROL_CHARS.sub(" ", text)
+    text = _SPACES.sub(" ", text).strip()
+    text = "".join(_to_latin1(char) for char in text)
+    if max_length is not None:
+        text = text[:max_length].rstrip()
+    return text
+
+
+def _to_latin1(char):
+    if ord(char) < 256:
+        return char
+    if char in _REPLACEMENTS:
+        return _REPLACEMENTS[char]
+    decomposed = unicodedata.normalize("NFKD", char)
+    folded = "".join(c for c in decomposed if ord(c) < 256 and not unicodedata.combining(c))
+    return folded or "?"
+
+
+def sub(parent, tag, text=None):
+    """Append ``<tag>text</tag>`` in the SII namespace and return it."""
+    element = etree.SubElement(parent, tag)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def to_bytes(element, declaration=False):
+    """Serialize as ISO-8859-1 bytes, optionally with the XML declaration."""
+    body = etree.tostring(element, encoding=ENCODING, xml_declaration=False)
+    return XML_DECLARATION + body if declaration else body
+
+
+def strip_declaration(data):
+    data = data.lstrip()
+    if data.startswith(b"<?xml"):
+        data = data[data.index(b"?>") + 2:].lstrip()
+    return data
+
+
+def flatten(element):
+    """Serialize ``element`` without namespaces nor whitespace between tags.
+
+    That is the form the TED's FRMT and the CAF's FRMA are computed over.
+    """
+    copy = etree.fromstring(etree.tostring(element))
+    for node in copy.iter():
+        if isinstance(node.tag, str):
+            node.tag = etree.QName(node).localname
+        if node.tail is not None and not node.tail.strip():
+            node.tail = None
+        if len(node) and node.text is not None and not node.text.strip():
+            node.text = None
+    etree.cleanup_namespaces(copy)
+    return etree.tostring(copy, encoding=ENCODING, xml_declaration=False)
+
+
+def local(tag):
+    return etree.QName(tag).localname
+
+
+def find(element, path):
+    """Find by local names ("Encabezado/IdDoc/Folio") whatever the namespace."""
+    for name in path.split("/"):
+        if element is None:
+            return None
+        element = next((child for child in element if isinstance(child.tag, str) and local(child.tag) == name), None)
+    return element
+
+
+def findtext(element, path, default=None):
+    found = find(element, path)
+    if found is None or found.text is None:
+        return default
+    return found.text
