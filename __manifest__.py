@@ -1,0 +1,28 @@
+{
+    "name": "Chile - Electronic Tax Documents (DTE)",
+    "summary": "Issue, sign, send and track the SII's electronic invoices, notes and boletas",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Localizations/EDI",
+    "countries": ["cl"],
+    "author": "l10n_cl_dte contributors",
+    "website": "https://github.com/l10n-cl-dte/l10n_cl_dte",
+    "license": "LGPL-3",
+    "depends": ["l10n_cl"],
+    "excludes": ["l10n_cl_edi"],
+    "external_dependencies": {
+        "python": [
+            "lxml",
+            "xmlsec",
+            "cryptography",
+            "python-stdnum",
+            "zeep",
+            "requests",
+            "qrcode",
+            "pillow",
+            "pdf417gen",
+        ],
+    },
+    "data": [],
+    "installable": True,
+    "application": False,
+}
