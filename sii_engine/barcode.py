@@ -25,21 +25,22 @@ What the SII asks of the printed stamp, and how the defaults follow it:
 Hence:
 
 * ``security_level=5`` (64 error correction codewords) and Byte Compaction
-  Mode, so the ISO-8859-1 bytes (Ñ, Ú, ...) travel untouched.  A TED too long
-  for byte compaction (over ~1,030 bytes, which a real TED never reaches) falls
-  back to pdf417gen's mixed text/numeric/byte compaction, still standard PDF417
-  that every reader decodes to the same bytes; beyond that, DocumentError.
+  Mode, so the ISO-8859-1 bytes (Ñ, Ú, ...) travel untouched.  That holds at
+  most 1,110 bytes (``MAX_PDF417_BYTES``; a TED is ~700-900); longer text is a
+  DocumentError.  (Mixed text/byte compaction would not help: the base64 of a
+  TED alternates cases and digits, and pdf417gen's mixed mode packs the TED of
+  the tests in 690 codewords against 692 in byte mode.)
 * ``ratio=3``: each row is three modules high (Y = 3X).
 * The column count is not fixed: it is chosen for the data so that the symbol
-  (without quiet zone) is about three times as wide as it is high
-  (``TARGET_ASPECT``).  Printed 9 cm wide the stamp is then ~3 cm high (the
-  instructivo's recommended maximum, inside manual_upload's 4 x 9 cm), and
-  printed 6 cm wide it is ~2 cm high (manual_upload's minimum), so any width
-  from 6.5 to 9 cm satisfies both documents whatever the length of the TED.
-  A typical TED (~750-850 bytes, ~760 codewords) gets 18 columns x ~43 rows,
-  i.e. 375 x 129 modules: printed 8.5 cm wide, X = 0.23 mm (8.9 mils, above
-  the 6.7 mil minimum, which would be reached only at 6.4 cm) and the height
-  is 2.9 cm.  Recommend the report an image width of 8-9 cm.
+  (without quiet zone) is as close as possible to three times as wide as it is
+  high (``TARGET_ASPECT``): 9 x 3 cm is the instructivo's recommended maximum
+  and 6 x 2 cm meets manual_upload's minimum height.  For a TED of 600-1,000
+  bytes that is 16-20 columns and an aspect of 2.84-3.16; the TED of the tests
+  (829 bytes, 774 codewords) gets 18 columns x 43 rows = 375 x 129 modules.
+  Printed 8.5 cm wide (the width to give the image in a report) such a stamp
+  is 2.7-3.0 cm high, X = 0.22-0.25 mm (8.5-9.8 mils, above the 6.7 mil
+  minimum, which is reached only below ~6.7 cm wide), well inside
+  manual_upload's 2 x 5 to 4 x 9 cm.
 * ``scale=3`` pixels per module: a 1-bit PNG of ~1,100 x 400 px and a few KB,
   i.e. ~320 dpi at 9 cm (the SII asks 300 dpi printers; manual_upload keeps a
   PDF under 500 KB, ideally ~100 KB).  Modules are whole pixels, so scaling the
@@ -50,20 +51,21 @@ Hence:
   not distort the image's proportions.
 """
 
+import functools
 import io
 import math
 
+# pdf417gen 0.8.1 exposes only ``encode(data, columns, security_level,
+# encoding)``, which mixes text/numeric/byte compaction (it cannot force Byte
+# Compaction Mode) and spends ~10 ms computing the 64 error correction
+# codewords in pure Python.  This module does the high-level encoding itself
+# and uses pdf417gen for the Reed-Solomon factors and the row patterns (start,
+# row indicators, codeword bar/space tables, stop).
+from pdf417gen.data import ERROR_CORRECTION_FACTORS
+from pdf417gen.encoding import MAX_CODE_WORDS, MAX_ROWS, MIN_ROWS, PADDING_CODE_WORD, encode_rows
 from PIL import Image
 
 from .errors import DocumentError
-
-# pdf417gen 0.8.1 exposes only ``encode(data, columns, security_level,
-# encoding)``, which mixes text/numeric/byte compaction and cannot force Byte
-# Compaction Mode; its building blocks below can.
-from pdf417gen.compaction import compact as _compact_mixed
-from pdf417gen.compaction.byte import compact_bytes as _compact_bytes
-from pdf417gen.encoding import MAX_CODE_WORDS, MAX_ROWS, MIN_ROWS, PADDING_CODE_WORD, encode_rows
-from pdf417gen.error_correction import compute_error_correction_code_words
 
 SECURITY_LEVEL = 5
 """PDF417 error correction level the SII requires for the stamp."""
@@ -71,9 +73,16 @@ SECURITY_LEVEL = 5
 TARGET_ASPECT = 3.0
 """Symbol width / height the column count aims at (9 x 3 cm, 6 x 2 cm)."""
 
+MAX_PDF417_BYTES = 1110
+"""Bytes a level-5 PDF417 holds in Byte Compaction Mode: 928 codewords minus
+the length descriptor and the latch leave 926, i.e. 185 groups of 6 bytes (and
+one byte more when the length is not a multiple of 6)."""
+
 DEFAULT_SCALE = 3
 DEFAULT_RATIO = 3
 DEFAULT_QUIET_ZONE = 2
+
+_QR_MAX_BYTES = {"M": 2331, "Q": 1663}  # byte mode, version 40 (ISO/IEC 18004 table 7)
 
 _MAX_COLUMNS = 30
 _BYTE_LATCH = 901
@@ -102,8 +111,61 @@ def _ted_bytes(ted_text):
 
 
 def _byte_compaction(data):
-    latch = _BYTE_LATCH_MULTIPLE_OF_6 if len(data) % 6 == 0 else _BYTE_LATCH
-    return [latch, *_compact_bytes(data)]
+    """Byte Compaction Mode (ISO/IEC 15438 §5.4.3): latch 924 when the length is
+    a multiple of 6, else 901; each group of 6 bytes is a base-256 number
+    written as 5 base-900 codewords; the bytes of a last, shorter group are one
+    codeword each."""
+    words = [_BYTE_LATCH_MULTIPLE_OF_6 if len(data) % 6 == 0 else _BYTE_LATCH]
+    whole = len(data) - len(data) % 6
+    for start in range(0, whole, 6):
+        value = int.from_bytes(data[start : start + 6], "big")
+        group = [0] * 5
+        for index in range(4, -1, -1):
+            value, group[index] = divmod(value, 900)
+        words += group
+    words += data[whole:]
+    return words
+
+
+_EC_FIELD_BITS = 32  # 928 codewords x 928 x 928 < 2**32: no carry between fields
+
+
+@functools.cache
+def _ec_impulse_responses(level):
+    """Packed responses of the Reed-Solomon encoder to a single codeword 1.
+
+    The encoder (pdf417gen's shift register over GF(929)) is linear, so the
+    error correction of words w[0..n-1] is sum(w[i] * R[n-1-i]) mod 929, where
+    R[m] is the register after a 1 followed by m zeros.  Each R[m] is packed
+    into one integer, 32 bits per coefficient, so the sum is ~n big-integer
+    multiply-adds instead of n x 64 modular operations per symbol.
+    """
+    factors = ERROR_CORRECTION_FACTORS[level]
+    count = 2 ** (level + 1)
+    register = [0] * count
+    word = 1
+    packed = []
+    for _ in range(MAX_CODE_WORDS):
+        temp = (word + register[-1]) % 929
+        register = [((register[x - 1] if x else 0) - temp * factors[x]) % 929 for x in range(count)]
+        packed.append(sum(value << (_EC_FIELD_BITS * x) for x, value in enumerate(register)))
+        word = 0
+    return packed
+
+
+def _error_correction(words, level):
+    """The 2**(level+1) error correction codewords of ``words`` (same result
+    as pdf417gen.error_correction.compute_error_correction_code_words)."""
+    responses = _ec_impulse_responses(level)
+    last = len(words) - 1
+    total = 0
+    for index, word in enumerate(words):
+        if word:
+            total += word * responses[last - index]
+    mask = (1 << _EC_FIELD_BITS) - 1
+    count = 2 ** (level + 1)
+    register = [(total >> (_EC_FIELD_BITS * x)) & mask for x in range(count)]
+    return [-value % 929 for value in reversed(register)]
 
 
 def _fits(data_words):
@@ -134,19 +196,18 @@ def _codewords(data, columns, ratio):
     ec_count = 2 ** (SECURITY_LEVEL + 1)
     data_words = _byte_compaction(data)
     if not _fits(data_words):
-        data_words = list(_compact_mixed(data))
-        if not _fits(data_words):
-            raise DocumentError(
-                reason=(
-                    f"the TED text is {len(data)} bytes, more than a PDF417 symbol with error correction "
-                    f"level {SECURITY_LEVEL} can hold (about 1,030 bytes); check the CAF and the stamped fields"
-                )
+        raise DocumentError(
+            reason=(
+                f"the TED text is {len(data)} bytes, more than the {MAX_PDF417_BYTES} a PDF417 symbol holds "
+                f"in byte compaction with error correction level {SECURITY_LEVEL}: a TED is about 700-900 "
+                "bytes, check what was stamped"
             )
+        )
     if columns is None:
         columns = _choose_columns(1 + len(data_words) + ec_count, ec_count, ratio)
         if columns is None:
             raise DocumentError(reason=f"the TED text ({len(data)} bytes) fits no PDF417 symbol of 1 to 30 columns")
-    elif not 1 <= columns <= _MAX_COLUMNS:
+    elif not isinstance(columns, int) or isinstance(columns, bool) or not 1 <= columns <= _MAX_COLUMNS:
         raise ValueError(f"a PDF417 symbol has 1 to {_MAX_COLUMNS} data columns, not {columns!r}")
     remainder = (1 + len(data_words) + ec_count) % columns
     padding = [PADDING_CODE_WORD] * (columns - remainder) if remainder else []
@@ -160,7 +221,7 @@ def _codewords(data, columns, ratio):
             )
         )
     words = [length_descriptor, *data_words, *padding]
-    words += compute_error_correction_code_words(words, SECURITY_LEVEL)
+    words += _error_correction(words, SECURITY_LEVEL)
     return columns, words
 
 
@@ -170,15 +231,27 @@ def _check_render_parameters(scale, ratio, quiet_zone):
             raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}")
 
 
+def _matrix_image(matrix, scale_x, scale_y):
+    """A 1-bit image of ``matrix`` (rows of booleans, True = black module)."""
+    width = len(matrix[0])
+    row_bytes = (width + 7) // 8
+    raster = bytearray()
+    for row in matrix:
+        bits = 0
+        for dark in row:
+            bits = (bits << 1) | bool(dark)
+        raster += (bits << (row_bytes * 8 - width)).to_bytes(row_bytes, "big")
+    image = Image.frombytes("1", (width, len(matrix)), bytes(raster), "raw", "1;I")  # "1;I": a set bit is black
+    return image.resize((width * scale_x, len(matrix) * scale_y), Image.Resampling.NEAREST)
+
+
 def _png(image):
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-def ted_pdf417_png(
-    ted_text, *, scale=DEFAULT_SCALE, ratio=DEFAULT_RATIO, columns=None, quiet_zone=DEFAULT_QUIET_ZONE
-):
+def ted_pdf417_png(ted_text, *, scale=DEFAULT_SCALE, ratio=DEFAULT_RATIO, columns=None, quiet_zone=DEFAULT_QUIET_ZONE):
     """Return the stamp ``ted_text`` as a PDF417 barcode, PNG bytes (1-bit).
 
     ``ted_text`` is the flattened TED as ISO-8859-1 bytes (a ``str`` is encoded
@@ -235,9 +308,15 @@ def ted_qr_png(ted_text, *, scale=4, border=4, error_correction="M"):
         raise ValueError(f"error_correction must be 'M' or 'Q', not {error_correction!r}")
     _check_render_parameters(scale, 1, border)
     data = _ted_bytes(ted_text)
-    # A fixed mask skips qrcode's pure-Python evaluation of all eight masks,
-    # which costs ~10x the rest; any mask is valid for a reader.
-    code = qrcode.QRCode(error_correction=levels[error_correction], box_size=scale, border=border, mask_pattern=0)
+    if len(data) > _QR_MAX_BYTES[error_correction]:  # qrcode itself fails with a bare ValueError
+        raise DocumentError(
+            reason=f"the TED text is {len(data)} bytes, more than the {_QR_MAX_BYTES[error_correction]} "
+            f"a QR code with error correction {error_correction} holds"
+        )
+    # The mask is chosen by the standard's penalty rules: qrcode tries all
+    # eight in pure Python, ~40 of the ~55 ms this takes for a TED.  A fixed
+    # mask would be faster but may leave finder-like patterns that hinder readers.
+    code = qrcode.QRCode(error_correction=levels[error_correction], box_size=scale, border=border)
     code.add_data(QRData(data, mode=MODE_8BIT_BYTE))
     try:
         code.make(fit=True)
@@ -246,5 +325,4 @@ def ted_qr_png(ted_text, *, scale=4, border=4, error_correction="M"):
             reason=f"the TED text is {len(data)} bytes, more than a QR code with error correction "
             f"{error_correction} can hold"
         ) from None
-    image = code.make_image().get_image()
-    return _png(image.convert("1"))
+    return _png(_matrix_image(code.get_matrix(), scale, scale))  # get_matrix() includes the border

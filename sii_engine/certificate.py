@@ -164,10 +164,12 @@ def _looks_like_pkcs12(data):
     if not isinstance(data, (bytes, bytearray)) or len(data) < 8 or data[0] != 0x30:
         return False
     try:
-        _length, header = _der_length(data, 1)
+        length, header = _der_length(data, 1)
     except (IndexError, ValueError):
         return False
     start = 1 + header
+    if data[1] != 0x80 and start + length > len(data):  # truncated (0x80: BER indefinite length)
+        return False
     return data[start:start + 3] == b"\x02\x01\x03"
 
 

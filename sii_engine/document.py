@@ -84,6 +84,7 @@ class Line:
     item_code: tuple = None  # CdgItem: (TpoCodigo, VlrCodigo)
     additional_tax_code: int = None  # CodImpAdic (see totals.ADDITIONAL_TAXES)
     retention: str = ""  # Retenedor/IndAgente ("R"), with a retained tax
+    amount: Decimal = None  # MontoItem as the caller's books hold it; computed when None
 
 
 @dataclass

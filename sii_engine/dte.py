@@ -287,7 +287,9 @@ def _references(body, document):
         _add(element, "TpoDocRef", reference.document_type, 3)
         if reference.global_reference and not boleta:
             _add(element, "IndGlobal", 1)
-        _add(element, "FolioRef", reference.folio, 18)
+        # Outside boletas FolioRef is mandatory; the SII's rule is 0 when there is
+        # no folio to name (IndGlobal, the certification SET reference).
+        _add(element, "FolioRef", reference.folio or (None if boleta else "0"), 18)
         if not boleta:
             _add(element, "FchRef", reference.date or document.issue_date)
         _add(element, "CodRef", reference.code)

@@ -158,7 +158,10 @@ def _check_key_value_matches(signature, certificate_pem):
     modulus = signature.find(f".//{{{DSIG_NS}}}Modulus")
     if modulus is None:
         return
-    declared = int.from_bytes(base64.b64decode("".join(modulus.text.split())), "big")
+    try:
+        declared = int.from_bytes(base64.b64decode("".join((modulus.text or "").split())), "big")
+    except ValueError:
+        raise SignatureVerificationError(reason="the RSAKeyValue Modulus is not base64") from None
     actual = x509.load_pem_x509_certificate(certificate_pem).public_key().public_numbers().n
     if declared != actual:
         raise SignatureVerificationError(reason="the RSAKeyValue is not the key of the X509Certificate")

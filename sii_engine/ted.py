@@ -122,7 +122,7 @@ def verify_ted(ted, trusted_keys=None):
         raise FolioOutOfRangeError(folio=data.folio, first=caf.first_folio, last=caf.last_folio)
     try:
         caf.public_key.verify(base64.b64decode(frmt), flatten(dd), padding.PKCS1v15(), hashes.SHA1())
-    except InvalidSignature:
+    except (InvalidSignature, ValueError):  # ValueError: FRMT is not base64
         raise SignatureVerificationError(reason="the TED's FRMT does not match its DD (the stamp was altered)") from None
     return VerifiedStamp(issuer_rut=issuer, data=data, caf=caf)
 

@@ -81,12 +81,22 @@ def line_amounts(line, decimals=False):
     gross = line.quantity * line.price
     discount = line.discount_amount
     if discount is None and line.discount_percent:
-        discount = round_amount(gross * line.discount_percent / HUNDRED, decimals)
+        discount = gross * line.discount_percent / HUNDRED
     surcharge = line.surcharge_amount
     if surcharge is None and line.surcharge_percent:
-        surcharge = round_amount(gross * line.surcharge_percent / HUNDRED, decimals)
-    discount, surcharge = discount or Decimal(0), surcharge or Decimal(0)
+        surcharge = gross * line.surcharge_percent / HUNDRED
+    # Given or computed, DescuentoMonto/RecargoMonto are whole pesos (cents abroad).
+    discount = round_amount(discount or 0, decimals)
+    surcharge = round_amount(surcharge or 0, decimals)
     amount = round_amount(gross - discount + surcharge, decimals)
+    if line.amount is not None:
+        # The caller's books are authoritative, within the SII's one-unit rounding tolerance.
+        given = round_amount(line.amount, decimals)
+        if abs(given - amount) > 1:
+            raise DocumentError(
+                reason=f"the line {line.name!r} states {given} but quantity × price − discount + surcharge is {amount}"
+            )
+        amount = given
     if amount < 0:
         raise DocumentError(reason=f"the line {line.name!r} has a negative amount")
     return LineAmounts(discount=discount, surcharge=surcharge, amount=amount)
@@ -114,6 +124,8 @@ def compute_totals(document):
         value = adjustment.value
         if adjustment.value_type == "%":
             value = round_amount(base * value / HUNDRED, decimals)
+        else:
+            value = round_amount(value, decimals)
         signed = -value if adjustment.movement == "D" else value
         totals.adjustments.append(signed)
         if adjustment.exempt or all_exempt:
@@ -149,7 +161,10 @@ def _boleta_totals(document, totals, taxable, exempt):
 
 
 def _factura_totals(document, totals, taxable, exempt, taxed_by_code):
-    has_taxable = bool(taxable) or any(not line.exempt for line in document.lines)
+    # Every line of an exempt type (34) is exempt, whether flagged IndExe or not.
+    has_taxable = document.document_type not in EXEMPT_TYPES and (
+        bool(taxable) or any(not line.exempt for line in document.lines)
+    )
     if document.document_type == GUIA_DESPACHO and not document.lines:
         totals.total = Decimal(0)
         return

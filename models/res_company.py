@@ -1,0 +1,83 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+SII_ENVIRONMENTS = [
+    ("certification", "SII certification (maullin)"),
+    ("production", "SII production (palena)"),
+    ("simulator", "Local SII simulator (tests and demo)"),
+]
+
+# The SII's regional offices, printed under the document box ("S.I.I. - <office>").
+SII_REGIONAL_OFFICES = [
+    (name, name)
+    for name in (
+        "Arica", "Iquique", "Antofagasta", "Calama", "Copiapó", "La Serena", "Ovalle", "Valparaíso",
+        "Viña del Mar", "Quillota", "San Felipe", "Los Andes", "San Antonio", "Rancagua", "San Fernando",
+        "Talca", "Curicó", "Linares", "Chillán", "Concepción", "Los Ángeles", "Temuco", "Valdivia", "Osorno",
+        "Puerto Montt", "Castro", "Coyhaique", "Punta Arenas", "Santiago Centro", "Santiago Oriente",
+        "Santiago Poniente", "Santiago Sur", "Providencia", "Ñuñoa", "Maipú", "La Florida", "San Bernardo",
+        "Puente Alto", "Melipilla", "Buin",
+    )
+]
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    l10n_cl_dte_environment = fields.Selection(
+        SII_ENVIRONMENTS,
+        string="SII Environment",
+        default="certification",
+        help="Where electronic documents are sent. Documents stamped with CAFs of one environment are "
+        "worthless in another.",
+    )
+    l10n_cl_dte_simulator_url = fields.Char(
+        string="SII Simulator URL",
+        default="http://127.0.0.1:8090",
+        help="Base URL of the local SII simulator, used only in the simulator environment.",
+    )
+    l10n_cl_dte_resolution_number = fields.Integer(
+        string="SII Resolution Number",
+        help="Number of the SII resolution authorising the company to issue electronic documents "
+        "(0 in the certification environment).",
+    )
+    l10n_cl_dte_resolution_date = fields.Date(string="SII Resolution Date")
+    l10n_cl_sii_regional_office = fields.Selection(SII_REGIONAL_OFFICES, string="SII Regional Office")
+    l10n_cl_dte_activity_ids = fields.Many2many(
+        "l10n_cl_dte.activity",
+        string="Economic Activities (Acteco)",
+        help="Up to four SII economic activity codes, declared on every electronic document.",
+    )
+    l10n_cl_dte_email = fields.Char(
+        string="DTE Exchange E-mail",
+        help="The company's e-mail address registered at the SII for exchanging electronic documents.",
+    )
+    l10n_cl_dte_folio_alert_default = fields.Integer(
+        string="Folio Alert Threshold",
+        default=20,
+        help="Accounting managers get an activity when fewer folios than this remain for a document type.",
+    )
+    l10n_cl_dte_folio_threshold_ids = fields.One2many(
+        "l10n_cl_dte.folio.threshold", "company_id", string="Folio Alert Thresholds per Type"
+    )
+    l10n_cl_dte_barcode = fields.Selection(
+        [("pdf417", "PDF417 (SII requirement)"), ("qr", "QR code")],
+        string="Stamp Barcode",
+        default="pdf417",
+        required=True,
+    )
+
+    @api.constrains("l10n_cl_dte_activity_ids")
+    def _check_l10n_cl_dte_activities(self):
+        for company in self:
+            if len(company.l10n_cl_dte_activity_ids) > 4:
+                raise ValidationError(_("The SII accepts at most four economic activity codes (Acteco) per company."))
+
+    def _l10n_cl_dte_folio_threshold(self, document_type):
+        self.ensure_one()
+        specific = self.l10n_cl_dte_folio_threshold_ids.filtered(lambda t: t.document_type_id == document_type)
+        return specific[:1].threshold if specific else self.l10n_cl_dte_folio_alert_default
+
+    def _l10n_cl_dte_uses_electronic_documents(self):
+        self.ensure_one()
+        return self.account_fiscal_country_id.code == "CL" and bool(self.l10n_cl_dte_environment)

@@ -1,0 +1,5 @@
+"""``python -m sii_engine``: see :mod:`sii_engine.cli`."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,94 @@
+import base64
+
+from odoo import Command
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+from ..sii_engine import identities
+
+COMPANY_RUT = "76192083-9"
+CUSTOMER_RUT = "60803000-K"
+SIGNER_RUT = "11111111-1"
+CERTIFICATE_PASSWORD = "test"
+
+
+class TestClDteCommon(AccountTestInvoicingCommon):
+    """A Chilean company set up for electronic documents against the simulator's stand-in SII.
+
+    Every identity is generated here: the "SII" key signing the CAFs (IDK 9999,
+    trusted only in the simulator environment) and a self-signed certificate
+    carrying the signer's RUT.
+    """
+
+    @classmethod
+    @AccountTestInvoicingCommon.setup_country("cl")
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.authority = identities.TestAuthority()
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "l10n_cl_dte.simulator_sii_public_key", cls.authority.public_key_pem.decode()
+        )
+        cls.env["ir.config_parameter"].sudo().set_param("l10n_cl_dte.simulator_sii_idk", str(cls.authority.idk))
+        cls.company = cls.company_data["company"]
+        cls.activity = cls.env["l10n_cl_dte.activity"].create({"code": "726000", "name": "Computer services"})
+        cls.company.write({
+            "vat": COMPANY_RUT,
+            "l10n_cl_activity_description": "Servicios informaticos",
+            "l10n_cl_dte_environment": "simulator",
+            "l10n_cl_dte_activity_ids": [Command.set(cls.activity.ids)],
+            "l10n_cl_dte_resolution_number": 0,
+            "street": "Teatinos 120",
+            "city": "Santiago",
+        })
+        cls.pkcs12 = identities.make_pkcs12(SIGNER_RUT, "Test Signer", CERTIFICATE_PASSWORD)
+        cls.certificate = cls.env["l10n_cl_dte.certificate"].create({
+            "company_id": cls.company.id,
+            "file": base64.b64encode(cls.pkcs12),
+            "password": CERTIFICATE_PASSWORD,
+        })
+        cls.doc_33 = cls.env.ref("l10n_cl.dc_a_f_dte")
+        cls.doc_34 = cls.env.ref("l10n_cl.dc_y_f_dte")
+        cls.doc_56 = cls.env.ref("l10n_cl.dc_nd_f_dte")
+        cls.doc_61 = cls.env.ref("l10n_cl.dc_nc_f_dte")
+        cls.doc_110 = cls.env.ref("l10n_cl.dc_fe_dte")
+        cls.customer = cls.env["res.partner"].create({
+            "name": "Servicio de Impuestos Internos",
+            "is_company": True,
+            "country_id": cls.env.ref("base.cl").id,
+            "l10n_latam_identification_type_id": cls.env.ref("l10n_cl.it_RUT").id,
+            "vat": CUSTOMER_RUT,
+            "l10n_cl_sii_taxpayer_type": "1",
+            "l10n_cl_activity_description": "Gobierno",
+            "street": "Teatinos 120",
+            "city": "Santiago",
+        })
+        cls.vat_tax = cls.env["account.tax"].search([
+            ("company_id", "=", cls.company.id), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
+            ("amount", "=", 19), ("price_include", "=", False),
+        ], limit=1)
+        cls.sale_journal = cls.company_data["default_journal_sale"]
+        cls.sale_journal.l10n_latam_use_documents = True
+
+    @classmethod
+    def load_caf(cls, document_type, first, last, company=None, authority=None, rut=COMPANY_RUT):
+        company = company or cls.company
+        caf_bytes = (authority or cls.authority).issue_caf(rut, company.name, int(document_type.code), first, last)
+        return cls.env["l10n_cl_dte.caf"].create({"company_id": company.id, "file": base64.b64encode(caf_bytes)})
+
+    def make_invoice(self, document_type=None, lines=None, partner=None, move_type="out_invoice", **values):
+        lines = lines or [{"price_unit": 1000.0, "quantity": 2}]
+        return self.env["account.move"].create({
+            "move_type": move_type,
+            "partner_id": (partner or self.customer).id,
+            "journal_id": self.sale_journal.id,
+            "invoice_date": "2026-11-20",
+            "l10n_latam_document_type_id": (document_type or self.doc_33).id,
+            "invoice_line_ids": [
+                Command.create({
+                    "product_id": self.product_a.id,
+                    "tax_ids": [Command.set(self.vat_tax.ids)],
+                    **line,
+                })
+                for line in lines
+            ],
+            **values,
+        })

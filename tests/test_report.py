@@ -1,0 +1,204 @@
+"""The printed invoice: SII box, electronic stamp and CEDIBLE copy.
+
+The PDF is rendered by wkhtmltopdf, rasterised at 300 dpi like a scan of the
+paper, and the stamp read back with an ordinary barcode reader (zxing-cpp):
+what it reads must be the TED Odoo stored, and that TED must verify with the
+CAF's key, which the stand-in SII authority signed.
+"""
+
+import base64
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+
+from lxml import etree
+
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.l10n_cl_dte.sii_engine import identities
+from odoo.addons.l10n_cl_dte.sii_engine import ted as engine_ted
+
+COMPANY_RUT = "76192083-9"
+CUSTOMER_RUT = "60803000-K"
+ACKNOWLEDGEMENT = "El acuse de recibo que se declara en este acto"
+
+
+@tagged("post_install", "-at_install")
+class TestReport(AccountTestInvoicingCommon, HttpCase):
+
+    @classmethod
+    @AccountTestInvoicingCommon.setup_country("cl")
+    def setUpClass(cls):
+        super().setUpClass()
+        chile = cls.env.ref("base.cl")
+        rut = cls.env.ref("l10n_cl.it_RUT")
+        cls.authority = identities.TestAuthority()
+        parameters = cls.env["ir.config_parameter"].sudo()
+        parameters.set_param("l10n_cl_dte.simulator_sii_public_key", cls.authority.public_key_pem.decode())
+        parameters.set_param("l10n_cl_dte.simulator_sii_idk", str(cls.authority.idk))
+        # wkhtmltopdf fetches the report's CSS from this test's HTTP server.
+        parameters.set_param("report.url", cls.base_url())
+
+        cls.company = cls.company_data["company"]
+        cls.company.partner_id.write({
+            "l10n_latam_identification_type_id": rut.id,
+            "l10n_cl_sii_taxpayer_type": "1",
+            "street": "Teatinos 120, Of. 3000",
+            "city": "Santiago",
+        })
+        activity = cls.env["l10n_cl_dte.activity"].search([("code", "=", "726000")]) or cls.env[
+            "l10n_cl_dte.activity"
+        ].create({"code": "726000", "name": "Actividades de consultoría de informática"})
+        cls.company.write({
+            "name": "Servicios de Prueba SpA",
+            "vat": COMPANY_RUT,
+            "l10n_cl_activity_description": "Servicios",
+            "l10n_cl_dte_activity_ids": [fields.Command.set(activity.ids)],
+            "l10n_cl_dte_environment": "simulator",
+            "l10n_cl_dte_resolution_number": 80,
+            "l10n_cl_dte_resolution_date": "2014-08-22",
+            "l10n_cl_sii_regional_office": "Santiago Centro",
+        })
+        cls.env["l10n_cl_dte.certificate"].create({
+            "company_id": cls.company.id,
+            "file": base64.b64encode(identities.make_pkcs12("11111111-1", "Test Signer", "test")),
+            "password": "test",
+        })
+        cls.env["l10n_cl_dte.caf"].create({
+            "company_id": cls.company.id,
+            "file": base64.b64encode(cls.authority.issue_caf(COMPANY_RUT, cls.company.name, 33, 1, 100)),
+        })
+        cls.customer = cls.env["res.partner"].create({
+            "name": "Jardines Infantiles Limitada",
+            "is_company": True,
+            "country_id": chile.id,
+            "l10n_latam_identification_type_id": rut.id,
+            "vat": CUSTOMER_RUT,
+            "l10n_cl_sii_taxpayer_type": "1",
+            "street": "Gran Avenida José Miguel Carrera 5555",
+            "city": "San Miguel",
+            "l10n_cl_activity_description": "Administración de salas cuna",
+        })
+        cls.sale_journal = cls.company_data["default_journal_sale"]
+        cls.sale_journal.l10n_latam_use_documents = True
+        cls.vat_19 = cls.env["account.tax"].search([
+            ("company_id", "=", cls.company.id),
+            ("type_tax_use", "=", "sale"),
+            ("amount", "=", 19.0),
+            ("l10n_cl_sii_code", "=", 14),
+        ], limit=1)
+
+    def _post_invoice(self):
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice",
+            "partner_id": self.customer.id,
+            "journal_id": self.sale_journal.id,
+            "invoice_date": fields.Date.context_today(self.env.user),
+            "l10n_latam_document_type_id": self.env.ref("l10n_cl.dc_a_f_dte").id,
+            "invoice_line_ids": [fields.Command.create({
+                "product_id": self.product_a.id,
+                "name": "Asesoría en sistemas",
+                "quantity": 3,
+                "price_unit": 25000,
+                "tax_ids": [fields.Command.set(self.vat_19.ids)],
+            })],
+        })
+        invoice.action_post()
+        self.assertTrue(invoice.l10n_cl_dte_ted, "posting a type 33 must stamp it")
+        return invoice
+
+    def _render_pdf(self, report_ref, invoice):
+        pdf, _kind = self.env["ir.actions.report"].with_context(force_report_rendering=True)._render_qweb_pdf(
+            report_ref, invoice.ids
+        )
+        return pdf
+
+    def _render_html(self, report_ref, invoice):
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html(report_ref, invoice.ids)
+        return html.decode()
+
+    def test_stamp_in_pdf_decodes_to_verified_ted(self):
+        if self.env["ir.actions.report"].get_wkhtmltopdf_state() not in ("ok", "upgrade", "workers"):
+            self.skipTest("wkhtmltopdf is not installed: the PDF and its printed stamp cannot be rendered")
+        import zxingcpp  # test dependency (requirements-test.txt)
+        from PIL import Image
+
+        invoice = self._post_invoice()
+        pdf = self._render_pdf("account.account_invoices", invoice)
+        self.assertTrue(pdf.startswith(b"%PDF"), "wkhtmltopdf must have produced a PDF")
+
+        workdir = tempfile.mkdtemp(prefix="l10n_cl_dte_report_")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        pdf_path = os.path.join(workdir, "invoice.pdf")
+        with open(pdf_path, "wb") as handle:
+            handle.write(pdf)
+        subprocess.run(
+            ["pdftoppm", "-r", "300", "-png", "-f", "1", "-l", "1", pdf_path, os.path.join(workdir, "page")],
+            check=True, timeout=120,
+        )
+        pages = sorted(name for name in os.listdir(workdir) if name.startswith("page") and name.endswith(".png"))
+        self.assertTrue(pages, "pdftoppm produced no page")
+        page_path = os.path.join(workdir, pages[0])
+        keep = os.environ.get("L10N_CL_DTE_REPORT_DIR")
+        if keep:  # to look at the page: L10N_CL_DTE_REPORT_DIR=/tmp/shots
+            os.makedirs(keep, exist_ok=True)
+            shutil.copy(pdf_path, os.path.join(keep, "invoice_33.pdf"))
+            shutil.copy(page_path, os.path.join(keep, "invoice_33.png"))
+            with open(os.path.join(keep, "invoice_33_cedible.pdf"), "wb") as handle:
+                handle.write(self._render_pdf("l10n_cl_dte.action_report_invoice_cedible", invoice))
+
+        with Image.open(page_path) as page:
+            results = zxingcpp.read_barcodes(page.convert("L"), formats=zxingcpp.BarcodeFormat.PDF417)
+        self.assertEqual(len(results), 1, "the page must carry exactly one PDF417 stamp")
+        decoded = bytes(results[0].bytes)
+        self.assertEqual(decoded.decode("ISO-8859-1"), invoice.l10n_cl_dte_ted)
+
+        ted = etree.fromstring(decoded, etree.XMLParser(encoding="iso-8859-1"))
+        stamp = engine_ted.verify_ted(ted, self.authority.trusted_keys())
+        self.assertEqual(stamp.data.folio, invoice.l10n_cl_dte_folio)
+        self.assertEqual(stamp.data.document_type, 33)
+        self.assertEqual(stamp.issuer_rut, COMPANY_RUT)
+        self.assertEqual(stamp.data.total, round(invoice.amount_total))
+
+    def test_invoice_html_shows_sii_box_and_stamp_legend(self):
+        invoice = self._post_invoice()
+        html = self._render_html("account.account_invoices", invoice)
+        self.assertIn("S.I.I. - ", html)
+        self.assertIn("Santiago Centro", html)
+        self.assertIn("Timbre Electrónico SII", html)
+        self.assertIn("Res. N° 80 de 2014", html)
+        self.assertIn("Verifique documento: www.sii.cl", html)
+        self.assertIn("data:image/png;base64,", html)
+        self.assertNotIn("CEDIBLE", html)
+        self.assertNotIn(ACKNOWLEDGEMENT, html)
+
+    def test_cedible_copy(self):
+        invoice = self._post_invoice()
+        cedible = self._render_html("l10n_cl_dte.action_report_invoice_cedible", invoice)
+        self.assertIn("CEDIBLE", cedible)
+        self.assertIn(ACKNOWLEDGEMENT, cedible)
+        for label in ("Nombre", "RUT", "Fecha", "Recinto", "Firma"):
+            self.assertIn(label, cedible)
+        self.assertIn("Timbre Electrónico SII", cedible)
+        normal = self._render_html("account.account_invoices", invoice)
+        self.assertNotIn("CEDIBLE", normal)
+
+        report = self.env.ref("l10n_cl_dte.action_report_invoice_cedible")
+        self.assertEqual(report.get_valid_action_reports("account.move", invoice.ids), report.ids)
+        draft = invoice.copy()
+        self.assertFalse(report.get_valid_action_reports("account.move", draft.ids))
+
+    def test_unstamped_invoice_prints_no_stamp(self):
+        draft = self.env["account.move"].create({
+            "move_type": "out_invoice",
+            "partner_id": self.customer.id,
+            "journal_id": self.sale_journal.id,
+            "l10n_latam_document_type_id": self.env.ref("l10n_cl.dc_a_f_dte").id,
+            "invoice_line_ids": [fields.Command.create({"name": "Borrador", "quantity": 1, "price_unit": 1000})],
+        })
+        html = self._render_html("account.account_invoices", draft)
+        self.assertNotIn("Timbre Electrónico SII", html)

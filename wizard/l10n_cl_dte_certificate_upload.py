@@ -1,0 +1,37 @@
+from odoo import _, fields, models
+
+
+class L10nClDteCertificateUpload(models.TransientModel):
+    """Upload a PKCS#12 certificate: the only way its file and password enter Odoo.
+
+    The wizard's record is transient and readable only by its creator; the
+    certificate it creates never shows the file or password again.
+    """
+
+    _name = "l10n_cl_dte.certificate.upload"
+    _description = "Upload an SII Digital Certificate"
+
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    file = fields.Binary(string="Certificate File (.pfx, .p12)", required=True)
+    file_name = fields.Char()
+    password = fields.Char(required=True)
+    user_ids = fields.Many2many("res.users", string="Restrict to Users")
+
+    def action_upload(self):
+        self.ensure_one()
+        certificate = self.env["l10n_cl_dte.certificate"].create({
+            "company_id": self.company_id.id,
+            "file": self.file,
+            "file_name": self.file_name,
+            "password": self.password,
+            "user_ids": [fields.Command.set(self.user_ids.ids)],
+        })
+        # Nothing secret should outlive the upload in the transient table.
+        self.write({"file": False, "password": False})
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("SII Certificate"),
+            "res_model": "l10n_cl_dte.certificate",
+            "res_id": certificate.id,
+            "view_mode": "form",
+        }
