@@ -50,6 +50,6 @@ def engine_error_message(env, error):
     if message is None:
         return str(error)
     try:
-        return str(message) % {key: value for key, value in error.params.items()}
+        return message._translate(env.lang or "en_US") % dict(error.params)
     except (KeyError, TypeError, ValueError):
         return str(error)

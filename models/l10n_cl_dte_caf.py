@@ -113,6 +113,7 @@ class L10nClDteCaf(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.check_access("create")
         for vals in vals_list:
             company = self.env["res.company"].browse(vals.get("company_id") or self.env.company.id)
             parsed = self._l10n_cl_dte_parse(vals.get("file"), company)

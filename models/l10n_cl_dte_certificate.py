@@ -95,6 +95,7 @@ class L10nClDteCertificate(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.check_access("create")
         for vals in vals_list:
             parsed = self._l10n_cl_dte_read_file(vals.get("file"), vals.get("password"))
             vals.update(

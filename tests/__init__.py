@@ -1,1 +1,4 @@
+from . import test_dte_posting
+from . import test_dte_refusals
+from . import test_dte_security
 from . import test_report

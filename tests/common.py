@@ -1,4 +1,5 @@
 import base64
+from contextlib import contextmanager
 
 from odoo import Command
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -92,3 +93,10 @@ class TestClDteCommon(AccountTestInvoicingCommon):
             ],
             **values,
         })
+
+    @contextmanager
+    def assertRefused(self, exception, message):
+        """Like assertRaisesRegex, but inside Odoo's savepoint, as a failed request rolls back."""
+        with self.assertRaises(exception) as caught:
+            yield caught
+        self.assertRegex(str(caught.exception), message)

@@ -150,6 +150,8 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
             shutil.copy(page_path, os.path.join(keep, "invoice_33.png"))
             with open(os.path.join(keep, "invoice_33_cedible.pdf"), "wb") as handle:
                 handle.write(self._render_pdf("l10n_cl_dte.action_report_invoice_cedible", invoice))
+            with open(os.path.join(keep, "invoice_33_cedible.html"), "w") as handle:
+                handle.write(self._render_html("l10n_cl_dte.action_report_invoice_cedible", invoice))
 
         with Image.open(page_path) as page:
             results = zxingcpp.read_barcodes(page.convert("L"), formats=zxingcpp.BarcodeFormat.PDF417)
