@@ -77,7 +77,7 @@ class AccountMove(models.Model):
         lines, adjustments = [], []
         digits = self.currency_id.decimal_places
         boleta = self.l10n_latam_document_type_id.code in ("39", "41")
-        for line in self.invoice_line_ids.filtered(lambda l: l.display_type == "product"):
+        for line in self.invoice_line_ids.filtered(lambda move_line: move_line.display_type == "product"):
             exempt = self._l10n_cl_dte_line_is_exempt(line)
             if line.price_subtotal < 0:
                 adjustments.append(engine_document.GlobalAdjustment(

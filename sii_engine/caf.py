@@ -9,7 +9,7 @@ import base64
 import copy
 import datetime
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -44,7 +44,7 @@ _KEY_FILES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def sii_public_key(idk):
     """The SII's public key for ``idk`` (100 certification, 300 production)."""
     return serialization.load_pem_public_key((_KEYS_DIR / _KEY_FILES[idk]).read_bytes(), default_backend())

@@ -17,6 +17,7 @@ from . import schema as schema_module
 from . import signature as signature_module
 from .document import (
     BOLETA_TYPES,
+    EXEMPT_TYPES,
     EXPORT_TYPES,
     MAX_BOLETA_LINES,
     MAX_LINES,
@@ -235,17 +236,15 @@ def _boleta_header(header, document, totals):
 
 def _details(body, document, totals):
     boleta = document.is_boleta
-    all_exempt = document.document_type in (34, 41) or document.is_export
-    for number, (line, amounts) in enumerate(zip(document.lines, totals.lines), 1):
+    all_exempt = document.document_type in EXEMPT_TYPES
+    for number, (line, amounts) in enumerate(zip(document.lines, totals.lines, strict=True), 1):
         detail = etree.SubElement(body, _tag("Detalle"))
         _add(detail, "NroLinDet", number)
         if line.item_code:
             code = etree.SubElement(detail, _tag("CdgItem"))
             _add(code, "TpoCodigo", line.item_code[0], 10)
             _add(code, "VlrCodigo", line.item_code[1], 35)
-        if line.exempt or (all_exempt and not document.is_export and document.document_type == 34):
-            _add(detail, "IndExe", 1)
-        elif document.is_export or document.document_type == 41:
+        if line.exempt or all_exempt:
             _add(detail, "IndExe", 1)
         if line.retention and not boleta:
             retention = etree.SubElement(detail, _tag("Retenedor"))

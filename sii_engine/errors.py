@@ -102,7 +102,10 @@ class CafUntrustedKeyError(CafError):
 
 class CafSignatureError(CafError):
     code = "caf_tampered"
-    template = "The CAF signature (FRMA) does not verify with the SII key IDK {idk}: the file was altered or not issued by the SII"
+    template = (
+        "The CAF signature (FRMA) does not verify with the SII key IDK {idk}: "
+        "the file was altered or not issued by the SII"
+    )
 
 
 class CafKeyMismatchError(CafError):

@@ -121,11 +121,8 @@ def compute_totals(document):
                 taxed_by_code[line.additional_tax_code] = taxed_by_code.get(line.additional_tax_code, 0) + amounts.amount
     for adjustment in document.global_adjustments:
         base = exempt if (adjustment.exempt or all_exempt) else taxable
-        value = adjustment.value
-        if adjustment.value_type == "%":
-            value = round_amount(base * value / HUNDRED, decimals)
-        else:
-            value = round_amount(value, decimals)
+        percent = adjustment.value_type == "%"
+        value = round_amount(base * adjustment.value / HUNDRED if percent else adjustment.value, decimals)
         signed = -value if adjustment.movement == "D" else value
         totals.adjustments.append(signed)
         if adjustment.exempt or all_exempt:

@@ -145,5 +145,4 @@ class TestDteRefusals(TestClDteCommon):
         certificate = self.env["l10n_cl_dte.certificate"].browse(action["res_id"])
         self.assertEqual(certificate.holder_rut, "11111111-1")
         self.assertEqual(certificate.state, "valid")
-        self.assertFalse(wizard.file)
-        self.assertFalse(wizard.password)
+        self.assertFalse(wizard.exists(), "the wizard holding the file and password is deleted")

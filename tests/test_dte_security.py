@@ -61,7 +61,9 @@ class TestDteSecurity(TestClDteCommon):
 
     def test_companies_are_isolated(self):
         other = self.setup_other_company(name="Other Chilean Co")["company"]
-        other.write({"vat": "96670340-7", "country_id": self.env.ref("base.cl").id, "l10n_cl_dte_environment": "simulator"})
+        other.write({
+            "vat": "96670340-7", "country_id": self.env.ref("base.cl").id, "l10n_cl_dte_environment": "simulator",
+        })
         self.load_caf(self.doc_33, 1, 10, company=other, rut="96670340-7")
         user = new_test_user(
             self.env, login="cl_other_manager", groups="account.group_account_manager",

@@ -7,7 +7,6 @@ CAF's key, which the stand-in SII authority signed.
 """
 
 import base64
-import io
 import os
 import shutil
 import subprocess
@@ -16,11 +15,10 @@ import tempfile
 from lxml import etree
 
 from odoo import fields
-from odoo.tests import HttpCase, tagged
-
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.l10n_cl_dte.sii_engine import identities
 from odoo.addons.l10n_cl_dte.sii_engine import ted as engine_ted
+from odoo.tests import HttpCase, tagged
 
 COMPANY_RUT = "76192083-9"
 CUSTOMER_RUT = "60803000-K"
@@ -121,16 +119,15 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
         html, _kind = self.env["ir.actions.report"]._render_qweb_html(report_ref, invoice.ids)
         return html.decode()
 
-    def test_stamp_in_pdf_decodes_to_verified_ted(self):
+    def _read_stamps_from_pdf(self, invoice, barcode_format, keep_as=None):
+        """Render the invoice PDF, rasterise its page at 300 dpi and read the barcodes on it."""
         if self.env["ir.actions.report"].get_wkhtmltopdf_state() not in ("ok", "upgrade", "workers"):
             self.skipTest("wkhtmltopdf is not installed: the PDF and its printed stamp cannot be rendered")
         import zxingcpp  # test dependency (requirements-test.txt)
         from PIL import Image
 
-        invoice = self._post_invoice()
         pdf = self._render_pdf("account.account_invoices", invoice)
         self.assertTrue(pdf.startswith(b"%PDF"), "wkhtmltopdf must have produced a PDF")
-
         workdir = tempfile.mkdtemp(prefix="l10n_cl_dte_report_")
         self.addCleanup(shutil.rmtree, workdir, True)
         pdf_path = os.path.join(workdir, "invoice.pdf")
@@ -144,27 +141,48 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
         self.assertTrue(pages, "pdftoppm produced no page")
         page_path = os.path.join(workdir, pages[0])
         keep = os.environ.get("L10N_CL_DTE_REPORT_DIR")
-        if keep:  # to look at the page: L10N_CL_DTE_REPORT_DIR=/tmp/shots
+        if keep and keep_as:  # to look at the page: L10N_CL_DTE_REPORT_DIR=/tmp/shots/report
             os.makedirs(keep, exist_ok=True)
-            shutil.copy(pdf_path, os.path.join(keep, "invoice_33.pdf"))
-            shutil.copy(page_path, os.path.join(keep, "invoice_33.png"))
-            with open(os.path.join(keep, "invoice_33_cedible.pdf"), "wb") as handle:
-                handle.write(self._render_pdf("l10n_cl_dte.action_report_invoice_cedible", invoice))
-            with open(os.path.join(keep, "invoice_33_cedible.html"), "w") as handle:
-                handle.write(self._render_html("l10n_cl_dte.action_report_invoice_cedible", invoice))
-
+            shutil.copy(pdf_path, os.path.join(keep, f"{keep_as}.pdf"))
+            shutil.copy(page_path, os.path.join(keep, f"{keep_as}.png"))
         with Image.open(page_path) as page:
-            results = zxingcpp.read_barcodes(page.convert("L"), formats=zxingcpp.BarcodeFormat.PDF417)
-        self.assertEqual(len(results), 1, "the page must carry exactly one PDF417 stamp")
+            return zxingcpp.read_barcodes(page.convert("L"), formats=barcode_format)
+
+    def _assert_verified_stamp(self, results, invoice):
+        self.assertEqual(len(results), 1, "the page must carry exactly one stamp")
         decoded = bytes(results[0].bytes)
         self.assertEqual(decoded.decode("ISO-8859-1"), invoice.l10n_cl_dte_ted)
-
         ted = etree.fromstring(decoded, etree.XMLParser(encoding="iso-8859-1"))
         stamp = engine_ted.verify_ted(ted, self.authority.trusted_keys())
         self.assertEqual(stamp.data.folio, invoice.l10n_cl_dte_folio)
         self.assertEqual(stamp.data.document_type, 33)
         self.assertEqual(stamp.issuer_rut, COMPANY_RUT)
         self.assertEqual(stamp.data.total, round(invoice.amount_total))
+
+    def test_stamp_in_pdf_decodes_to_verified_ted(self):
+        import zxingcpp
+
+        invoice = self._post_invoice()
+        results = self._read_stamps_from_pdf(invoice, zxingcpp.BarcodeFormat.PDF417, keep_as="invoice_33")
+        self._assert_verified_stamp(results, invoice)
+        # manual_upload §1.5: at least 2 cm from the left edge, between 5 and 9 cm wide (page read at 300 dpi).
+        position = results[0].position
+        xs = [point.x for point in (position.top_left, position.top_right, position.bottom_left, position.bottom_right)]
+        left_cm, width_cm = min(xs) * 2.54 / 300, (max(xs) - min(xs)) * 2.54 / 300
+        self.assertGreaterEqual(left_cm, 2.0)
+        self.assertTrue(5.0 <= width_cm <= 9.0, f"the stamp is {width_cm:.1f} cm wide")
+        keep = os.environ.get("L10N_CL_DTE_REPORT_DIR")
+        if keep:
+            with open(os.path.join(keep, "invoice_33_cedible.pdf"), "wb") as handle:
+                handle.write(self._render_pdf("l10n_cl_dte.action_report_invoice_cedible", invoice))
+
+    def test_qr_stamp_in_pdf_decodes_to_verified_ted(self):
+        import zxingcpp
+
+        self.company.l10n_cl_dte_barcode = "qr"
+        invoice = self._post_invoice()
+        results = self._read_stamps_from_pdf(invoice, zxingcpp.BarcodeFormat.QRCode, keep_as="invoice_33_qr")
+        self._assert_verified_stamp(results, invoice)
 
     def test_invoice_html_shows_sii_box_and_stamp_legend(self):
         invoice = self._post_invoice()
@@ -175,8 +193,20 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
         self.assertIn("Res. N° 80 de 2014", html)
         self.assertIn("Verifique documento: www.sii.cl", html)
         self.assertIn("data:image/png;base64,", html)
+        self.assertIn("Servicios", html)  # the issuer's giro
+        self.assertIn("Administración de salas cuna", html)  # the receiver's giro, as in the DTE
         self.assertNotIn("CEDIBLE", html)
         self.assertNotIn(ACKNOWLEDGEMENT, html)
+
+    def test_document_name_in_spanish(self):
+        """The box names the document in Spanish (manual_upload §1.1.4) whatever the customer's language."""
+        self.env["res.lang"]._activate_lang("es_419")
+        self.env["ir.module.module"].search([("name", "=", "l10n_cl")])._update_translations(["es_419"])
+        invoice = self._post_invoice()
+        self.assertEqual(invoice.partner_id.lang, "en_US")
+        html = self._render_html("account.account_invoices", invoice)
+        self.assertIn("Factura Electrónica", html)
+        self.assertNotIn("Electronic Invoice", html)
 
     def test_cedible_copy(self):
         invoice = self._post_invoice()
@@ -193,6 +223,7 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
         self.assertEqual(report.get_valid_action_reports("account.move", invoice.ids), report.ids)
         draft = invoice.copy()
         self.assertFalse(report.get_valid_action_reports("account.move", draft.ids))
+        self.assertNotIn("CEDIBLE", self._render_html("l10n_cl_dte.action_report_invoice_cedible", draft))
 
     def test_unstamped_invoice_prints_no_stamp(self):
         draft = self.env["account.move"].create({

@@ -2,25 +2,33 @@ from odoo import _, fields, models
 
 
 class L10nClDteCafUpload(models.TransientModel):
-    """Load one or more CAF files the SII issued."""
+    """Load a CAF file the SII issued.
+
+    The file holds the folio private key: it lives only in this transient
+    record (vacuumed within the hour, deleted at once on success), never as an
+    attachment.
+    """
 
     _name = "l10n_cl_dte.caf.upload"
-    _description = "Load SII CAF Files"
+    _description = "Load an SII CAF File"
+    _transient_max_hours = 0.25
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    attachment_ids = fields.Many2many("ir.attachment", string="CAF Files (XML)", required=True)
+    file = fields.Binary(string="CAF File (XML)", required=True)
+    file_name = fields.Char()
 
     def action_upload(self):
         self.ensure_one()
-        cafs = self.env["l10n_cl_dte.caf"].create([
-            {"company_id": self.company_id.id, "file": attachment.datas, "file_name": attachment.name}
-            for attachment in self.attachment_ids
-        ])
-        self.attachment_ids.unlink()
+        caf = self.env["l10n_cl_dte.caf"].create({
+            "company_id": self.company_id.id,
+            "file": self.file,
+            "file_name": self.file_name,
+        })
+        self.unlink()
         return {
             "type": "ir.actions.act_window",
-            "name": _("CAF Files"),
+            "name": _("Loaded CAF"),
             "res_model": "l10n_cl_dte.caf",
-            "view_mode": "list,form",
-            "domain": [("id", "in", cafs.ids)],
+            "res_id": caf.id,
+            "view_mode": "form",
         }

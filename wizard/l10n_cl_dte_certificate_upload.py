@@ -4,12 +4,14 @@ from odoo import _, fields, models
 class L10nClDteCertificateUpload(models.TransientModel):
     """Upload a PKCS#12 certificate: the only way its file and password enter Odoo.
 
-    The wizard's record is transient and readable only by its creator; the
-    certificate it creates never shows the file or password again.
+    The wizard's record is transient (deleted on success, vacuumed within the
+    hour otherwise) and readable only by its creator; the certificate it
+    creates never shows the file or password again.
     """
 
     _name = "l10n_cl_dte.certificate.upload"
     _description = "Upload an SII Digital Certificate"
+    _transient_max_hours = 0.25
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     file = fields.Binary(string="Certificate File (.pfx, .p12)", required=True)
@@ -26,8 +28,8 @@ class L10nClDteCertificateUpload(models.TransientModel):
             "password": self.password,
             "user_ids": [fields.Command.set(self.user_ids.ids)],
         })
-        # Nothing secret should outlive the upload in the transient table.
-        self.write({"file": False, "password": False})
+        # Nothing secret outlives the upload in the transient table.
+        self.unlink()
         return {
             "type": "ir.actions.act_window",
             "name": _("SII Certificate"),
