@@ -7,7 +7,7 @@
     "author": "l10n_cl_dte contributors",
     "website": "https://github.com/l10n-cl-dte/l10n_cl_dte",
     "license": "LGPL-3",
-    "depends": ["l10n_cl"],
+    "depends": ["l10n_cl", "mail"],
     "excludes": ["l10n_cl_edi"],
     "external_dependencies": {
         "python": [
@@ -26,6 +26,7 @@
         "security/l10n_cl_dte_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron.xml",
+        "data/mail_template_data.xml",
         "wizard/l10n_cl_dte_certificate_upload_views.xml",
         "wizard/l10n_cl_dte_caf_upload_views.xml",
         "wizard/account_move_reversal_views.xml",

@@ -197,6 +197,8 @@ class AccountMove(models.Model):
             "l10n_cl_sii_message": False,
         })
         old_attachment.unlink()
+        if company.l10n_cl_dte_customer_exchange == "issued":
+            self._l10n_cl_dte_send_to_customer()
         self.env["l10n_cl_dte.caf"].sudo()._l10n_cl_dte_warn_low_folios(company, self.l10n_latam_document_type_id)
 
     def _l10n_cl_dte_check_amounts(self, issued):

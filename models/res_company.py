@@ -60,6 +60,13 @@ class ResCompany(models.Model):
     l10n_cl_dte_folio_threshold_ids = fields.One2many(
         "l10n_cl_dte.folio.threshold", "company_id", string="Folio Alert Thresholds per Type"
     )
+    l10n_cl_dte_customer_exchange = fields.Selection(
+        [("accepted", "After the SII accepts it"), ("issued", "As soon as it is issued"), ("never", "Never")],
+        string="E-mail DTE to Customers",
+        default="accepted",
+        required=True,
+        help="When the customer receives its signed DTE (XML) and PDF at its DTE e-mail.",
+    )
     l10n_cl_dte_barcode = fields.Selection(
         [("pdf417", "PDF417 (SII requirement)"), ("qr", "QR code")],
         string="Stamp Barcode",

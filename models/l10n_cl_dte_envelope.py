@@ -1,0 +1,93 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+ENVELOPE_STATES = [
+    ("uploading", "Uploading"),
+    ("unknown", "Upload Outcome Unknown"),
+    ("sent", "Waiting for SII"),
+    ("accepted", "Accepted"),
+    ("objected", "Accepted with Objections"),
+    ("mixed", "Partly Rejected"),
+    ("rejected", "Rejected"),
+    ("failed", "Upload Failed"),
+]
+WAITING_STATES = ("uploading", "unknown", "sent")
+FIRST_POLL_DELAY = timedelta(seconds=30)  # the SII rarely has an answer sooner
+MAX_POLL_DELAY = timedelta(hours=1)
+
+
+class L10nClDteEnvelope(models.Model):
+    """One submission to the SII: an EnvioDTE or EnvioBOLETA and what the SII said of it."""
+
+    _name = "l10n_cl_dte.envelope"
+    _description = "SII Submission (Envelope)"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    environment = fields.Selection(
+        related=False,
+        selection=[("certification", "SII certification"), ("production", "SII production"),
+                   ("simulator", "Local SII simulator")],
+        readonly=True,
+    )
+    kind = fields.Selection([("EnvioDTE", "EnvioDTE"), ("EnvioBOLETA", "EnvioBOLETA")], required=True, readonly=True)
+    move_ids = fields.One2many("account.move", "l10n_cl_dte_envelope_id", string="Documents", readonly=True)
+    document_count = fields.Integer(compute="_compute_document_count")
+    attachment_id = fields.Many2one("ir.attachment", string="Signed Envelope", readonly=True)
+    track_id = fields.Char(string="SII Track ID", readonly=True, index=True, copy=False)
+    state = fields.Selection(ENVELOPE_STATES, default="uploading", required=True, readonly=True, tracking=True)
+    sii_code = fields.Char(string="SII Code", readonly=True)
+    sii_message = fields.Text(string="SII Answer", readonly=True)
+    uploaded_at = fields.Datetime(readonly=True)
+    next_poll_at = fields.Datetime(readonly=True, index=True)
+    poll_count = fields.Integer(readonly=True)
+    answer_ids = fields.One2many("l10n_cl_dte.envelope.answer", "envelope_id", string="SII Answers", readonly=True)
+
+    @api.depends("kind", "track_id")
+    def _compute_name(self):
+        for envelope in self:
+            envelope.name = f"{envelope.kind or ''} {envelope.track_id or envelope.id or ''}".strip()
+
+    def _compute_document_count(self):
+        for envelope in self:
+            envelope.document_count = len(envelope.move_ids)
+
+    def _l10n_cl_dte_log(self, operation, code, message):
+        self.ensure_one()
+        self.env["l10n_cl_dte.envelope.answer"].create({
+            "envelope_id": self.id, "operation": operation, "code": code or "", "message": message or "",
+        })
+        self.write({"sii_code": code, "sii_message": message})
+
+    def _l10n_cl_dte_poll_later(self):
+        """Ask again later, waiting twice as long each time (30 s … 1 h)."""
+        for envelope in self:
+            delay = min(FIRST_POLL_DELAY * (2 ** envelope.poll_count), MAX_POLL_DELAY)
+            envelope.write({"poll_count": envelope.poll_count + 1, "next_poll_at": fields.Datetime.now() + delay})
+
+    def action_l10n_cl_dte_check_status(self):
+        self.env["account.move"]._l10n_cl_dte_poll_envelopes(self.filtered(lambda e: e.state in WAITING_STATES))
+
+    def action_l10n_cl_dte_retry(self):
+        """Send the documents of a failed upload again (they were certainly not received)."""
+        moves = self.filtered(lambda e: e.state == "failed").move_ids
+        moves.write({"l10n_cl_dte_next_try": fields.Datetime.now()})
+        moves.action_l10n_cl_dte_send()
+
+
+class L10nClDteEnvelopeAnswer(models.Model):
+    """What the SII answered about an envelope, and when."""
+
+    _name = "l10n_cl_dte.envelope.answer"
+    _description = "SII Answer"
+    _order = "id desc"
+
+    envelope_id = fields.Many2one("l10n_cl_dte.envelope", required=True, ondelete="cascade", index=True)
+    date = fields.Datetime(default=fields.Datetime.now, required=True)
+    operation = fields.Char(required=True)
+    code = fields.Char()
+    message = fields.Text()
