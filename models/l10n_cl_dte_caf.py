@@ -212,10 +212,16 @@ class L10nClDteCaf(models.Model):
         """The engine's CAF (private key included), for server-side stamping only."""
         self.ensure_one()
         record = self.sudo()
-        key = (self.env.cr.dbname, record.id)
+        # The environment is part of the key: a CAF trusted in one environment must be checked anew in another.
+        key = (self.env.cr.dbname, record.id, record.company_id.l10n_cl_dte_environment)
         cached = _engine_cafs.get(key)
         if cached is None:
-            cached = engine_caf.load_caf(base64.b64decode(record.file), self._l10n_cl_dte_trusted_keys(record.company_id))
+            try:
+                cached = engine_caf.load_caf(
+                    base64.b64decode(record.file), self._l10n_cl_dte_trusted_keys(record.company_id)
+                )
+            except CafError as error:
+                raise UserError(engine_error_message(self.env, error)) from None
             if len(_engine_cafs) > 256:
                 _engine_cafs.clear()
             _engine_cafs[key] = cached

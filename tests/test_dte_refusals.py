@@ -67,6 +67,12 @@ class TestDteRefusals(TestClDteCommon):
             self.make_invoice().action_post()
         self.assertEqual(self.caf_33.state, "expired")
 
+    def test_test_caf_is_not_used_after_switching_to_a_real_environment(self):
+        self.make_invoice().action_post()  # the CAF is now parsed and cached by this worker
+        self.company.l10n_cl_dte_environment = "certification"
+        with self.assertRefused(UserError, "IDK 9999"):
+            self.make_invoice().action_post()
+
     def test_credit_note_without_reference(self):
         self.load_caf(self.doc_61, 1, 5)
         move = self.make_invoice(self.doc_61, move_type="out_refund")

@@ -1,0 +1,313 @@
+"""Configure the demo database for the local SII simulator.
+
+``scripts/run`` feeds this file to ``odoo-bin shell -d <demo db>`` on its standard input, after
+installing ``l10n_cl_dte`` with Odoo's demo data; ``env`` is the shell's superuser environment.
+It reads, from the environment:
+
+* ``L10N_CL_DTE_DEMO_AUTHORITY_KEY``: the PEM file of the stand-in SII key (IDK 9999), the one
+  the simulator signs with and trusts (``--authority-key``);
+* ``L10N_CL_DTE_DEMO_SIMULATOR_URL``: the simulator's base URL;
+* ``L10N_CL_DTE_DEMO_BASE_URL``: the URL Odoo serves (for the printed reports).
+
+It is idempotent and runs at every start: it only fills what is missing (a user's edits of the
+demo company stay), except what keeps the demo away from the real SII, which it enforces: the
+company's SII environment is ``simulator`` and the trusted "SII" key is the stand-in one. A CAF
+is issued when a document type has no usable one left (none yet, exhausted, expired, or signed
+with another stand-in key).
+"""
+
+import base64
+import datetime
+import os
+from pathlib import Path
+
+from odoo import Command, fields
+from odoo.addons.l10n_cl_dte.models.l10n_cl_dte_caf import SIMULATOR_IDK_PARAMETER, SIMULATOR_KEY_PARAMETER
+from odoo.addons.l10n_cl_dte.sii_engine import caf as engine_caf
+from odoo.addons.l10n_cl_dte.sii_engine import identities
+from odoo.addons.l10n_cl_dte.sii_engine import rut as engine_rut
+from odoo.addons.l10n_cl_dte.sii_engine.errors import CafError
+
+DOCUMENT_TYPES = ("33", "34", "39", "41", "56", "61")
+CAF_SIZE = 500
+SIGNER_RUT = "11111111-1"
+SIGNER_NAME = "Demo Signer"
+CERTIFICATE_PASSWORD = "demo"
+# Used only when l10n_cl's demo company is not there.
+FALLBACK_COMPANY = {"name": "Demo Chile SpA", "vat": "77777777-7"}
+COMPANY_DEFAULTS = {
+    "street": "Av. Libertador Bernardo O'Higgins 1449",
+    "city": "Santiago",  # the comuna: the DTE's CmnaOrigen
+    "l10n_cl_activity_description": "Servicios informaticos",  # the giro
+}
+ACTIVITY = ("620200", "Actividades de consultoría de informática y de gestión de instalaciones informáticas")
+REGIONAL_OFFICE = "Santiago Centro"
+# l10n_cl's demo customers lack a giro (GiroRecep), which a factura needs.
+DEMO_CUSTOMERS = {
+    "l10n_cl.res_partner_bmya": {"l10n_cl_activity_description": "Asesorias y consultoria"},
+    "l10n_cl.res_partner_teksa": {"l10n_cl_activity_description": "Desarrollo de software", "city": "Las Condes"},
+}
+DEMO_PRODUCTS = [
+    {"name": "Consultoría informática (hora)", "default_code": "CL-CONS", "type": "service", "list_price": 45000},
+    {"name": 'Notebook 14"', "default_code": "CL-NB14", "type": "consu", "list_price": 650000},
+]
+DEMO_DTE_EMAIL = "dte@example.com"  # a domain reserved for examples (RFC 2606)
+FALLBACK_CUSTOMER = {
+    "name": "Cliente Demo Ltda.",
+    "vat": "12345678-5",
+    "street": "Av. Apoquindo 4501",
+    "city": "Las Condes",
+    "l10n_cl_activity_description": "Comercio al por menor",
+}
+
+
+def log(message):
+    print(f"demo_setup: {message}", flush=True)
+
+
+def fill(record, values):
+    """Write the values whose field is empty; return the names written."""
+    missing = {name: value for name, value in values.items() if not record[name]}
+    if missing:
+        record.write(missing)
+    return sorted(missing)
+
+
+def load_authority():
+    path = Path(os.environ["L10N_CL_DTE_DEMO_AUTHORITY_KEY"])
+    return identities.TestAuthority.from_private_key_pem(path.read_bytes())
+
+
+def trust_authority(env, authority):
+    parameters = env["ir.config_parameter"].sudo()
+    pem = authority.public_key_pem.decode()
+    if parameters.get_param(SIMULATOR_KEY_PARAMETER) not in (None, False, pem):
+        log("the stand-in SII key changed: CAFs signed with the previous one are archived and replaced")
+    parameters.set_param(SIMULATOR_KEY_PARAMETER, pem)
+    parameters.set_param(SIMULATOR_IDK_PARAMETER, str(authority.idk))
+
+
+def chilean_company(env):
+    """l10n_cl's demo company "CL Company" when it is there with a valid RUT, else "Demo Chile SpA"."""
+    chile = env.ref("base.cl")
+    company = env.ref("base.demo_company_cl", raise_if_not_found=False)
+    if company and company.country_id == chile and engine_rut.is_valid(company.vat):
+        return company
+    company = env["res.company"].search([("name", "=", FALLBACK_COMPANY["name"])], limit=1)
+    if not company:
+        log(f"l10n_cl's demo company is missing: creating {FALLBACK_COMPANY['name']}")
+        company = env["res.company"].create({
+            "name": FALLBACK_COMPANY["name"],
+            "country_id": chile.id,
+            "currency_id": env.ref("base.CLP").id,
+        })
+        company.partner_id.write({
+            "l10n_latam_identification_type_id": env.ref("l10n_cl.it_RUT").id,
+            "l10n_cl_sii_taxpayer_type": "1",
+            "vat": FALLBACK_COMPANY["vat"],
+            "is_company": True,
+        })
+    return company
+
+
+def configure_company(env, company):
+    if company.chart_template != "cl":
+        log(f"loading the Chilean chart of accounts in {company.name}")
+        env["account.chart.template"].try_loading("cl", company=company, install_demo=False)
+    partner = company.partner_id
+    if partner.street == "1":  # l10n_cl's demo placeholder
+        partner.street = False
+    fill(partner, {**COMPANY_DEFAULTS, "state_id": env.ref("base.state_cl_13").id})
+    activity = env["l10n_cl_dte.activity"].with_context(active_test=False).search([("code", "=", ACTIVITY[0])])
+    if not activity:
+        activity = env["l10n_cl_dte.activity"].create({"code": ACTIVITY[0], "name": ACTIVITY[1]})
+    fill(company, {
+        "l10n_cl_dte_activity_ids": [Command.set(activity.ids)],
+        "l10n_cl_dte_resolution_number": 0,  # what the SII's certification environment uses
+        "l10n_cl_dte_resolution_date": fields.Date.context_today(company),
+        "l10n_cl_sii_regional_office": REGIONAL_OFFICE,
+        "l10n_cl_dte_email": partner.email or "dte@example.cl",
+        # Printing then gives the PDF at once instead of opening the document layout wizard first.
+        "external_report_layout_id": env.ref("web.external_layout_standard").id,
+    })
+    # Enforced at every start: the demo talks to the local simulator only.
+    company.write({
+        "l10n_cl_dte_environment": "simulator",
+        "l10n_cl_dte_simulator_url": os.environ["L10N_CL_DTE_DEMO_SIMULATOR_URL"],
+    })
+
+
+def ensure_certificate(env, company):
+    certificates = env["l10n_cl_dte.certificate"]
+    valid = certificates.search([("company_id", "=", company.id), ("state", "=", "valid")], limit=1)
+    if valid:
+        return valid
+    pkcs12 = identities.make_pkcs12(SIGNER_RUT, SIGNER_NAME, CERTIFICATE_PASSWORD)
+    certificate = certificates.create({
+        "company_id": company.id,
+        "file": base64.b64encode(pkcs12),
+        "file_name": "demo-signer.p12",
+        "password": CERTIFICATE_PASSWORD,
+    })
+    log(f"created the test certificate of {SIGNER_NAME} ({SIGNER_RUT}), self-signed, valid one year")
+    return certificate
+
+
+def ensure_cafs(env, company, authority):
+    cafs = env["l10n_cl_dte.caf"]
+    company_rut = engine_rut.normalize(company.vat)
+    loaded = []
+    for code in DOCUMENT_TYPES:
+        document_type = env["l10n_latam.document.type"].search(
+            [("code", "=", code), ("country_id.code", "=", "CL")], limit=1
+        )
+        usable = False
+        for caf in cafs.search([("company_id", "=", company.id), ("document_type_id", "=", document_type.id)]):
+            if caf.state != "in_use":
+                continue
+            try:
+                engine_caf.load_caf(base64.b64decode(caf.file), authority.trusted_keys())
+            except CafError:
+                caf.active = False  # signed with an earlier stand-in key: cannot stamp any more
+                continue
+            usable = True
+        if usable:
+            continue
+        issued = cafs.with_context(active_test=False).search(
+            [("company_id", "=", company.id), ("document_type_id", "=", document_type.id)]
+        )
+        first = max(issued.mapped("last_folio"), default=0) + 1
+        last = first + CAF_SIZE - 1
+        caf_file = authority.issue_caf(company_rut, company.name, int(code), first, last)
+        cafs.create({
+            "company_id": company.id,
+            "file": base64.b64encode(caf_file),
+            "file_name": f"CAF_{company_rut}_{code}_{first}-{last}.xml",
+        })
+        loaded.append(f"{code} {first}-{last}")
+    if loaded:
+        log(f"loaded CAFs signed by the stand-in SII key (IDK {authority.idk}): {', '.join(loaded)}")
+
+
+def ensure_customer(env, company):
+    """A Chilean customer a factura can be issued to: RUT, giro, street and comuna."""
+    customers = env["res.partner"]
+    region = env.ref("base.state_cl_13").id
+    for xmlid, values in DEMO_CUSTOMERS.items():
+        partner = env.ref(xmlid, raise_if_not_found=False)
+        if partner and engine_rut.is_valid(partner.vat):
+            if partner.city == "Los Condes":  # sic in l10n_cl's demo data: the comuna is Las Condes
+                partner.city = False
+            fill(partner, {**values, "state_id": region})
+            if "l10n_cl_dte_email" in partner._fields:
+                # Accepted DTEs are e-mailed to this address, else to the partner's (real-looking) e-mail.
+                fill(partner, {"l10n_cl_dte_email": DEMO_DTE_EMAIL})
+            customers |= partner
+    if not customers:
+        customers = env["res.partner"].search([("vat", "=", FALLBACK_CUSTOMER["vat"])], limit=1)
+    if not customers:
+        customers = env["res.partner"].create({
+            **FALLBACK_CUSTOMER,
+            "is_company": True,
+            "country_id": env.ref("base.cl").id,
+            "state_id": region,
+            "l10n_latam_identification_type_id": env.ref("l10n_cl.it_RUT").id,
+            "l10n_cl_sii_taxpayer_type": "1",
+            "email": DEMO_DTE_EMAIL,
+        })
+    return customers[0]
+
+
+def ensure_products(env, company):
+    """Products sold with the company's IVA 19%, the tax of a factura (33).
+
+    At the first setup it also gives that IVA to the demo products sold without any tax of the
+    company (Odoo's demo products have none in a Chilean company): a line without IVA on a
+    factura is an exempt amount, not what a first invoice should show.
+    """
+    iva = env["account.tax"].search([
+        *env["account.tax"]._check_company_domain(company),
+        ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14), ("amount", "=", 19),
+        ("price_include", "=", False),
+    ], limit=1)
+    if not iva:
+        log(f"warning: {company.name} has no IVA 19% sale tax: add it to the invoice lines by hand")
+        return
+    templates = env["product.template"].with_context(active_test=False)
+    if templates.search_count([
+        *templates._check_company_domain(company), ("default_code", "=", DEMO_PRODUCTS[0]["default_code"]),
+    ]):
+        return
+    untaxed = templates.search([
+        *templates._check_company_domain(company), ("sale_ok", "=", True), ("active", "=", True),
+    ]).filtered(lambda template: not template.taxes_id.filtered(lambda tax: tax.company_id == company))
+    untaxed.write({"taxes_id": [Command.link(iva.id)]})
+    templates.create([
+        {**values, "company_id": company.id, "sale_ok": True, "taxes_id": [Command.set(iva.ids)]}
+        for values in DEMO_PRODUCTS
+    ])
+    log(f"created {len(DEMO_PRODUCTS)} products with {iva.name}; gave it to {len(untaxed)} untaxed demo products")
+
+
+def ensure_sale_journal(env, company):
+    journals = env["account.journal"].search(
+        [("company_id", "=", company.id), ("type", "=", "sale")], order="sequence, id"
+    )
+    journal = journals.filtered("l10n_latam_use_documents")[:1]
+    if journal:
+        return journal
+    for candidate in journals:
+        if not env["account.move"].search_count([("journal_id", "=", candidate.id), ("state", "=", "posted")]):
+            candidate.l10n_latam_use_documents = True
+            return candidate
+    return env["account.journal"].create({
+        "name": "Electronic Invoices",
+        "code": "DTE",
+        "type": "sale",
+        "company_id": company.id,
+        "l10n_latam_use_documents": True,
+        "sequence": min(journals.mapped("sequence"), default=10) - 1,
+    })
+
+
+def configure_admin(env, company):
+    admin = env.ref("base.user_admin")
+    admin.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
+
+
+def configure_urls(env):
+    base_url = os.environ.get("L10N_CL_DTE_DEMO_BASE_URL")
+    if base_url:
+        parameters = env["ir.config_parameter"].sudo()
+        parameters.set_param("web.base.url", base_url)
+        parameters.set_param("report.url", base_url)  # wkhtmltopdf fetches the report's styles there
+
+
+def main(env):
+    authority = load_authority()
+    trust_authority(env, authority)
+    company = chilean_company(env)
+    configure_company(env, company)
+    certificate = ensure_certificate(env, company)
+    ensure_cafs(env, company, authority)
+    customer = ensure_customer(env, company)
+    ensure_products(env, company)
+    journal = ensure_sale_journal(env, company)
+    configure_admin(env, company)
+    configure_urls(env)
+    env.cr.commit()
+    remaining = {
+        code: env["l10n_cl_dte.caf"]._l10n_cl_dte_remaining(
+            company, env["l10n_latam.document.type"].search([("code", "=", code), ("country_id.code", "=", "CL")])
+        )
+        for code in DOCUMENT_TYPES
+    }
+    log(f"company {company.name} (RUT {company.vat}), SII environment: simulator at {company.l10n_cl_dte_simulator_url}")
+    log(f"certificate: {certificate.name}, holder RUT {certificate.holder_rut}")
+    log("folios left: " + ", ".join(f"{code}: {count}" for code, count in remaining.items()))
+    log(f"sale journal: {journal.name}; customer for a factura: {customer.name} (RUT {customer.vat})")
+    log(f"ready ({datetime.datetime.now():%Y-%m-%d %H:%M:%S})")
+
+
+if __name__ == "__main__" and "env" in globals():
+    main(globals()["env"])
