@@ -8,6 +8,7 @@ from ..sii_engine import barcode as engine_barcode
 from ..sii_engine import dte as engine_dte
 from ..sii_engine.errors import SiiEngineError
 from .engine_errors import engine_error_message
+from .l10n_cl_dte_reference import SII_REFERENCE_REASONS
 
 _logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class AccountMove(models.Model):
     l10n_cl_dte_reference_ids = fields.One2many(
         "l10n_cl_dte.reference", "move_id", string="SII References", copy=True
     )
-    l10n_cl_dte_electronic = fields.Boolean(compute="_compute_l10n_cl_dte_electronic")
+    l10n_cl_dte_electronic = fields.Boolean(string="Electronic Document", compute="_compute_l10n_cl_dte_electronic")
 
     _sql_constraints = [
         (
@@ -114,9 +115,9 @@ class AccountMove(models.Model):
         if not company.l10n_cl_activity_description:
             problems.append(_("Set the line of business (giro) of the company %s.", company.display_name))
         if code not in BOLETA_CODES and not company.l10n_cl_dte_activity_ids:
-            problems.append(_("Set the economic activities (Acteco) of the company in the Accounting settings."))
+            problems.append(_("Set the economic activities (Acteco) of the company in the Invoicing settings (Chile: electronic documents)."))
         if company.l10n_cl_dte_environment == "production" and not company.l10n_cl_dte_resolution_date:
-            problems.append(_("Set the SII resolution number and date in the Accounting settings."))
+            problems.append(_("Set the SII resolution number and date in the Invoicing settings (Chile: electronic documents)."))
         partner = self.commercial_partner_id
         if code not in BOLETA_CODES | EXPORT_CODES:
             if not partner.vat:
@@ -154,7 +155,7 @@ class AccountMove(models.Model):
             "folio": str(original.l10n_cl_dte_folio),
             "date": original.invoice_date,
             "code": "1" if annuls else "3",
-            "reason": (_("Annuls the document") if annuls else _("Corrects amounts"))[:90],
+            "reason": SII_REFERENCE_REASONS["1" if annuls else "3"],
         })]
 
     def _l10n_cl_dte_reserve_folio(self):

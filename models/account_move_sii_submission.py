@@ -61,9 +61,12 @@ class AccountMove(models.Model):
     l10n_cl_dte_envelope_id = fields.Many2one(
         "l10n_cl_dte.envelope", string="SII Envelope", copy=False, readonly=True, index="btree_not_null"
     )
-    l10n_cl_dte_send_attempts = fields.Integer(copy=False, readonly=True)
+    l10n_cl_dte_send_attempts = fields.Integer(string="Send Attempts", copy=False, readonly=True)
     l10n_cl_dte_next_try = fields.Datetime(string="Next Try", copy=False, readonly=True)
-    l10n_cl_dte_send_alone = fields.Boolean(copy=False, readonly=True)
+    l10n_cl_dte_send_alone = fields.Boolean(
+        string="Send Alone", copy=False, readonly=True,
+        help="The SII refused an envelope holding this document: it goes in an envelope of its own to find the culprit.",
+    )
 
     def _l10n_cl_dte_kind(self):
         return "EnvioBOLETA" if self.l10n_latam_document_type_id.code in BOLETA_CODES else "EnvioDTE"
@@ -186,19 +189,20 @@ class AccountMove(models.Model):
             receipt = client.upload_envelope(xml, envelope.kind)
         except UploadOutcomeUnknown as error:
             envelope.write({"state": "unknown", "next_poll_at": now + UNKNOWN_GRACE, "uploaded_at": now})
-            envelope._l10n_cl_dte_log("upload", "?", str(error))
+            envelope._l10n_cl_dte_log("upload", "?", engine_error_message(self.env, error))
             moves.write({"l10n_cl_sii_message": _("Sent, but the SII's answer was lost: checking with the SII "
                                                   "before anything is sent again.")})
             return
         except UploadAlreadyReceived as error:
             envelope.write({"state": "unknown", "next_poll_at": now + FIRST_POLL_DELAY, "uploaded_at": now})
-            envelope._l10n_cl_dte_log("upload", error.status, str(error))
+            envelope._l10n_cl_dte_log("upload", error.status, engine_error_message(self.env, error))
             return
         except (SiiUnavailable, TransportError, SiiEngineError) as error:
             envelope.write({"state": "failed"})
-            envelope._l10n_cl_dte_log("upload", getattr(error, "status", ""), str(error))
+            reason = engine_error_message(self.env, error)
+            envelope._l10n_cl_dte_log("upload", getattr(error, "status", ""), reason)
             content_problem = isinstance(error, UploadRejected) and error.status in ("7", "8")
-            moves._l10n_cl_dte_send_failed(str(error), send_alone=content_problem and len(moves) > 1)
+            moves._l10n_cl_dte_send_failed(reason, send_alone=content_problem and len(moves) > 1)
             return
         envelope.write({
             "state": "sent", "track_id": receipt.track_id, "uploaded_at": now, "next_poll_at": now + FIRST_POLL_DELAY,
@@ -287,7 +291,7 @@ class AccountMove(models.Model):
                 else:
                     self._l10n_cl_dte_resolve_unknown(envelope, client)
             except (TransportError, SiiEngineError) as error:
-                envelope._l10n_cl_dte_log("status", "", str(error))
+                envelope._l10n_cl_dte_log("status", "", engine_error_message(self.env, error))
                 envelope._l10n_cl_dte_poll_later()
 
     def _l10n_cl_dte_poll_envelope(self, envelope, client):

@@ -41,6 +41,19 @@ MESSAGES = {
     "signature": _lt("The document could not be signed: %(reason)s"),
     "signature_invalid": _lt("The signature does not verify: %(reason)s"),
     "envelope_invalid": _lt("The envelope cannot be built: %(reason)s"),
+    "sii_unavailable": _lt(
+        "The SII service %(service)s gave no usable answer after %(attempts)s attempt(s): %(reason)s"
+    ),
+    "sii_upload_outcome_unknown": _lt(
+        "The envelope was sent but the SII's answer was lost: its documents are checked with the SII "
+        "before anything is sent again."
+    ),
+    "sii_upload_rejected": _lt("The SII refused the envelope %(file_name)s: STATUS %(status)s (%(meaning)s)%(detail)s"),
+    "sii_upload_already_received": _lt("The SII already holds this envelope: its status is checked instead."),
+    "sii_authentication": _lt("The SII refused the authentication at %(service)s: %(status)s (%(glosa)s)"),
+    "sii_token_rejected": _lt("The SII refused the session even after a new one: %(status)s (%(glosa)s)"),
+    "sii_token_invalid": _lt("The SII does not accept the session at %(service)s: %(status)s (%(glosa)s)"),
+    "sii_status_query": _lt("The SII refused the status query at %(service)s: %(status)s (%(glosa)s)"),
 }
 
 

@@ -198,7 +198,7 @@ class L10nClDteCaf(models.Model):
         if not row:
             raise UserError(
                 _("There are no folios left for %(type)s in %(company)s: an accounting manager must load a new CAF "
-                  "from the SII (Accounting > Configuration > SII CAF Files).",
+                  "from the SII (Invoicing > Configuration > Chile SII > CAF Files).",
                   type=document_type.display_name, company=company.display_name)
             )
         caf_id, folio = row

@@ -123,7 +123,7 @@ class L10nClDteCertificate(models.Model):
             raise UserError(
                 _(
                     "The company %(company)s has no valid digital certificate you may sign with. "
-                    "An accounting manager can upload one in Accounting > Configuration > SII Certificates.",
+                    "An accounting manager can upload one in Invoicing > Configuration > Chile SII > Certificates.",
                     company=company.display_name,
                 )
             )

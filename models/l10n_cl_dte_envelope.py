@@ -88,6 +88,6 @@ class L10nClDteEnvelopeAnswer(models.Model):
 
     envelope_id = fields.Many2one("l10n_cl_dte.envelope", required=True, ondelete="cascade", index=True)
     date = fields.Datetime(default=fields.Datetime.now, required=True)
-    operation = fields.Char(required=True)
+    operation = fields.Selection([("upload", "Upload"), ("status", "Status Query")], required=True)
     code = fields.Char()
     message = fields.Text()

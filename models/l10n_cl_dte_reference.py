@@ -22,6 +22,9 @@ OTHER_REFERENCE_TYPES = [
     ("SET", "SET - SII Certification Test Set"),
 ]
 
+# RazonRef goes to the SII: its own Spanish wording, not the user's language.
+SII_REFERENCE_REASONS = {"1": "Anula documento", "2": "Corrige texto", "3": "Corrige montos"}
+
 REFERENCE_CODES = [
     ("1", "1 - Annuls the referenced document"),
     ("2", "2 - Corrects text of the referenced document"),

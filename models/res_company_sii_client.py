@@ -26,7 +26,7 @@ class ResCompany(models.Model):
         certificate = self.env["l10n_cl_dte.certificate"]._l10n_cl_dte_signing_certificate(self)
         simulator = environment == "simulator"
         if simulator and not self.l10n_cl_dte_simulator_url:
-            raise UserError(_("Set the URL of the SII simulator in the Accounting settings."))
+            raise UserError(_("Set the URL of the SII simulator in the Invoicing settings (Chile: electronic documents)."))
         return SiiClient(
             "certification" if simulator else environment,
             certificate._l10n_cl_dte_engine_certificate(),

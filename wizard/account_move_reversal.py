@@ -1,6 +1,6 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
-from ..models.l10n_cl_dte_reference import REFERENCE_CODES
+from ..models.l10n_cl_dte_reference import REFERENCE_CODES, SII_REFERENCE_REASONS
 
 
 class AccountMoveReversal(models.TransientModel):
@@ -11,7 +11,7 @@ class AccountMoveReversal(models.TransientModel):
         string="SII Reference Code",
         help="How the credit note modifies the electronic document it reverses, as the SII records it.",
     )
-    l10n_cl_dte_applies = fields.Boolean(compute="_compute_l10n_cl_dte_applies")
+    l10n_cl_dte_applies = fields.Boolean(string="Reverses a DTE", compute="_compute_l10n_cl_dte_applies")
 
     @api.depends("move_ids")
     def _compute_l10n_cl_dte_applies(self):
@@ -21,11 +21,7 @@ class AccountMoveReversal(models.TransientModel):
     def _prepare_default_reversal(self, move):
         values = super()._prepare_default_reversal(move)
         if move.l10n_cl_dte_folio and self.l10n_cl_dte_reference_code:
-            default_reason = {
-                "1": _("Annuls the document"),
-                "2": _("Corrects text"),
-                "3": _("Corrects amounts"),
-            }[self.l10n_cl_dte_reference_code]
+            default_reason = SII_REFERENCE_REASONS[self.l10n_cl_dte_reference_code]
             values["l10n_cl_dte_reference_ids"] = [fields.Command.create({
                 "document_type_id": move.l10n_latam_document_type_id.id,
                 "folio": str(move.l10n_cl_dte_folio),
