@@ -115,7 +115,10 @@ class AccountMove(models.Model):
         if not company.l10n_cl_activity_description:
             problems.append(_("Set the line of business (giro) of the company %s.", company.display_name))
         if code not in BOLETA_CODES and not company.l10n_cl_dte_activity_ids:
-            problems.append(_("Set the economic activities (Acteco) of the company in the Invoicing settings (Chile: electronic documents)."))
+            problems.append(
+                _("Set the economic activities (Acteco) of the company in the Invoicing settings "
+                  "(Chile: electronic documents).")
+            )
         if company.l10n_cl_dte_environment == "production" and not company.l10n_cl_dte_resolution_date:
             problems.append(_("Set the SII resolution number and date in the Invoicing settings (Chile: electronic documents)."))
         partner = self.commercial_partner_id
