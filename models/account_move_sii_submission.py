@@ -39,7 +39,6 @@ SEND_BATCH = {"EnvioDTE": 500, "EnvioBOLETA": 500}
 POLL_BATCH = 50
 UNKNOWN_GRACE = timedelta(minutes=10)  # before "not received" (FAU) is believed
 RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180)]
-FAILURES_BEFORE_ALERT = 5
 MANAGER_GROUP = "account.group_account_manager"
 
 DOCUMENT_STATE_TO_STATUS = {
@@ -207,6 +206,7 @@ class AccountMove(models.Model):
         envelope.write({
             "state": "sent", "track_id": receipt.track_id, "uploaded_at": now, "next_poll_at": now + FIRST_POLL_DELAY,
         })
+        self._l10n_cl_dte_trigger("ir_cron_l10n_cl_dte_poll", envelope.next_poll_at)
         envelope._l10n_cl_dte_log("upload", receipt.status, _("Received by the SII, track ID %s", receipt.track_id))
         moves.write({
             "l10n_cl_sii_track_id": receipt.track_id,
@@ -230,8 +230,16 @@ class AccountMove(models.Model):
                 "l10n_cl_sii_message": _("Sending failed (attempt %(attempt)s), next try at %(when)s: %(reason)s",
                                          attempt=attempts, when=now + delay, reason=reason),
             })
-            if attempts == FAILURES_BEFORE_ALERT:
+            if attempts == move.company_id.l10n_cl_dte_failure_alert:
                 move._l10n_cl_dte_alert_managers(reason)
+        self._l10n_cl_dte_trigger("ir_cron_l10n_cl_dte_send", min(self.mapped("l10n_cl_dte_next_try")))
+
+    @api.model
+    def _l10n_cl_dte_trigger(self, cron_xmlid, at):
+        """Wake the scheduled action up when its next piece of work is due, not at its next round."""
+        cron = self.env.ref(f"l10n_cl_dte.{cron_xmlid}", raise_if_not_found=False)
+        if cron and at:
+            cron.sudo()._trigger(at)
 
     def _l10n_cl_dte_alert_managers(self, reason):
         managers = self.env.ref(MANAGER_GROUP).users.filtered(lambda u: self.company_id in u.company_ids and not u.share)

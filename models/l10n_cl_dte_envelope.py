@@ -68,6 +68,8 @@ class L10nClDteEnvelope(models.Model):
         for envelope in self:
             delay = min(FIRST_POLL_DELAY * (2 ** envelope.poll_count), MAX_POLL_DELAY)
             envelope.write({"poll_count": envelope.poll_count + 1, "next_poll_at": fields.Datetime.now() + delay})
+        if self:
+            self.env["account.move"]._l10n_cl_dte_trigger("ir_cron_l10n_cl_dte_poll", min(self.mapped("next_poll_at")))
 
     def action_l10n_cl_dte_check_status(self):
         self.env["account.move"]._l10n_cl_dte_poll_envelopes(self.filtered(lambda e: e.state in WAITING_STATES))
@@ -88,6 +90,6 @@ class L10nClDteEnvelopeAnswer(models.Model):
 
     envelope_id = fields.Many2one("l10n_cl_dte.envelope", required=True, ondelete="cascade", index=True)
     date = fields.Datetime(default=fields.Datetime.now, required=True)
-    operation = fields.Selection([("upload", "Upload"), ("status", "Status Query")], required=True)
+    operation = fields.Selection([("upload", "Sent to SII"), ("status", "Status Query")], required=True)
     code = fields.Char()
     message = fields.Text()

@@ -67,6 +67,11 @@ class ResCompany(models.Model):
         required=True,
         help="When the customer receives its signed DTE (XML) and PDF at its DTE e-mail.",
     )
+    l10n_cl_dte_failure_alert = fields.Integer(
+        string="Alert After Failed Sends",
+        default=5,
+        help="Accounting managers get an activity when a document could not be sent to the SII this many times.",
+    )
     l10n_cl_dte_barcode = fields.Selection(
         [("pdf417", "PDF417 (SII requirement)"), ("qr", "QR code")],
         string="Stamp Barcode",

@@ -17,6 +17,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.l10n_cl_dte_folio_alert_default", readonly=False
     )
     l10n_cl_dte_barcode = fields.Selection(related="company_id.l10n_cl_dte_barcode", readonly=False)
+    l10n_cl_dte_failure_alert = fields.Integer(related="company_id.l10n_cl_dte_failure_alert", readonly=False)
     l10n_cl_dte_customer_exchange = fields.Selection(
         related="company_id.l10n_cl_dte_customer_exchange", readonly=False
     )

@@ -7,12 +7,12 @@ own, as the SII checks it), then validation against the SII schema.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
 from lxml import etree
 
-from . import rut as rut_module
 from . import schema as schema_module
 from . import signature as signature_module
 from .document import (
@@ -24,26 +24,36 @@ from .document import (
     SUPPORTED_TYPES,
 )
 from .errors import DocumentError
-from .ted import StampData, build_ted, ted_barcode_text
+from .ted import StampData, _normalize_rut, _stamp  # build_ted with its barcode text; rut.normalize remembered
 from .totals import compute_totals, round_amount
 from .xmlutil import SII_NS, clean_text, to_bytes
 
 _NSMAP = {None: SII_NS}
 
 
+@functools.cache
 def _tag(name):
     return f"{{{SII_NS}}}{name}"
 
 
 def _add(parent, name, value=None, length=None):
     """Append ``<name>`` with ``value`` (cleaned, truncated); skip empty values."""
-    if value is None or value == "":
+    if value is None:
         return None
-    if isinstance(value, Decimal):
+    # Plain strings first, the most frequent (an empty one cleans to "" and is skipped),
+    # and no ``value == ""`` for numbers: comparing a Decimal with a str goes through
+    # an isinstance check against numbers.Rational, an ABC, slow for nothing.
+    if type(value) is str:
+        text = clean_text(value, length)
+        if not text:
+            return None
+    elif isinstance(value, Decimal):
         text = _number(value)
     elif isinstance(value, (datetime.date, int)):
         text = value.isoformat() if isinstance(value, datetime.date) else str(value)
     else:
+        if value == "":
+            return None
         text = clean_text(value, length)
         if not text:
             return None
@@ -85,8 +95,8 @@ def check_document(document):
         raise DocumentError(reason="the document has no lines")
     if len(document.lines) > limit:
         raise DocumentError(reason=f"the document has {len(document.lines)} lines; the SII accepts at most {limit}")
-    rut_module.normalize(document.issuer.rut)
-    rut_module.normalize(document.receiver.rut)
+    _normalize_rut(document.issuer.rut)
+    _normalize_rut(document.receiver.rut)
     if not document.is_boleta:
         if not document.issuer.activity:
             raise DocumentError(reason="the issuer has no line of business (giro)")
@@ -145,7 +155,7 @@ def _header(header, document, totals):
 
     issuer = document.issuer
     emisor = etree.SubElement(header, _tag("Emisor"))
-    _add(emisor, "RUTEmisor", rut_module.normalize(issuer.rut))
+    _add(emisor, "RUTEmisor", _normalize_rut(issuer.rut))
     _add(emisor, "RznSoc", issuer.name, 100)
     _add(emisor, "GiroEmis", issuer.activity, 80)
     _add(emisor, "Telefono", issuer.phone, 20)
@@ -159,7 +169,7 @@ def _header(header, document, totals):
 
     receiver = document.receiver
     receptor = etree.SubElement(header, _tag("Receptor"))
-    _add(receptor, "RUTRecep", rut_module.normalize(receiver.rut))
+    _add(receptor, "RUTRecep", _normalize_rut(receiver.rut))
     _add(receptor, "RznSocRecep", receiver.name, 100)
     if export and (receiver.nationality or receiver.foreign_id):
         foreign = etree.SubElement(receptor, _tag("Extranjero"))
@@ -209,7 +219,7 @@ def _boleta_header(header, document, totals):
 
     issuer = document.issuer
     emisor = etree.SubElement(header, _tag("Emisor"))
-    _add(emisor, "RUTEmisor", rut_module.normalize(issuer.rut))
+    _add(emisor, "RUTEmisor", _normalize_rut(issuer.rut))
     _add(emisor, "RznSocEmisor", issuer.name, 100)
     _add(emisor, "GiroEmisor", issuer.activity, 80)
     _add(emisor, "CdgSIISucur", issuer.branch_code)
@@ -219,7 +229,7 @@ def _boleta_header(header, document, totals):
 
     receiver = document.receiver
     receptor = etree.SubElement(header, _tag("Receptor"))
-    _add(receptor, "RUTRecep", rut_module.normalize(receiver.rut))
+    _add(receptor, "RUTRecep", _normalize_rut(receiver.rut))
     _add(receptor, "RznSocRecep", receiver.name, 100)
     _add(receptor, "Contacto", receiver.contact, 80)
     _add(receptor, "CorreoRecep", receiver.email, 80)
@@ -309,7 +319,7 @@ def issue(document, caf, certificate, timestamp=None, validate=True):
         total=int(round_amount(totals.total)),
         first_item=document.lines[0].name if document.lines else "Sin detalle",
     )
-    ted = build_ted(caf, document.issuer.rut, stamp, timestamp)
+    ted, barcode_text = _stamp(caf, document.issuer.rut, stamp, timestamp)
     body.append(ted)
     _add(body, "TmstFirma", timestamp.strftime("%Y-%m-%dT%H:%M:%S"))
     signature_module.sign_reference(dte, document.document_id, certificate)
@@ -319,7 +329,7 @@ def issue(document, caf, certificate, timestamp=None, validate=True):
         document_type=document.document_type,
         folio=int(document.folio),
         xml=to_bytes(dte, declaration=True),
-        ted=ted_barcode_text(ted),
+        ted=barcode_text,  # ted_barcode_text(ted), made along with the TED
         total=totals.total,
         totals=totals,
     )

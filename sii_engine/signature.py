@@ -6,37 +6,30 @@ rsa-sha1, sha1 digest, inclusive C14N 2001-03-15, ``Reference URI="#ID"`` (or
 """
 
 import base64
-import threading
-import weakref
+from copy import deepcopy
+from dataclasses import dataclass
 
 import xmlsec
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from .errors import SignatureError, SignatureVerificationError
-from .xmlutil import DSIG_NS, local
+from .xmlutil import DSIG_NS, PerObjectCache, local
+
+_REFERENCE = f"{{{DSIG_NS}}}SignedInfo/{{{DSIG_NS}}}Reference"
+_KEY_VALUE = f"{{{DSIG_NS}}}KeyValue"
+_X509_CERTIFICATE = f"{{{DSIG_NS}}}X509Data/{{{DSIG_NS}}}X509Certificate"
 
 _ID_ATTRIBUTE = "ID"
-_key_cache = weakref.WeakKeyDictionary()
-_key_cache_lock = threading.Lock()
 
 
-def _xmlsec_key(certificate):
-    """The certificate's key loaded into xmlsec once, reused across signatures."""
-    with _key_cache_lock:
-        key = _key_cache.get(certificate)
-        if key is None:
-            key = xmlsec.Key.from_memory(certificate.private_key_pem, xmlsec.constants.KeyDataFormatPem)
-            key.load_cert_from_memory(certificate.certificate_pem, xmlsec.constants.KeyDataFormatPem)
-            _key_cache[certificate] = key
-        return key
-
-
-def _append_signature_template(parent, uri, enveloped=False):
+def _create_signature_template(enveloped):
+    """``(signature, key_info)``: the ``<Signature>`` template xmlsec makes, and apart
+    from it its ``<KeyInfo>`` (``KeyValue`` and ``X509Data/X509Certificate``, empty)."""
     signature = xmlsec.template.create(
-        parent, xmlsec.constants.TransformInclC14N, xmlsec.constants.TransformRsaSha1
+        etree.Element("template"), xmlsec.constants.TransformInclC14N, xmlsec.constants.TransformRsaSha1
     )
-    parent.append(signature)
-    reference = xmlsec.template.add_reference(signature, xmlsec.constants.TransformSha1, uri=uri)
+    reference = xmlsec.template.add_reference(signature, xmlsec.constants.TransformSha1, uri="")
     if enveloped:
         xmlsec.template.add_transform(reference, xmlsec.constants.TransformEnveloped)
     else:
@@ -45,6 +38,57 @@ def _append_signature_template(parent, uri, enveloped=False):
     xmlsec.template.add_key_value(key_info)
     x509_data = xmlsec.template.add_x509_data(key_info)
     xmlsec.template.x509_data_add_certificate(x509_data)
+    signature.remove(key_info)  # (its tail goes with it, and comes back with each copy)
+    return signature, key_info
+
+
+# Made once; each signature starts from a copy (deepcopy is one call in C, the
+# xmlsec.template calls a dozen). The templates have no <KeyInfo>: its content
+# depends only on the certificate, so it is made once per certificate
+# (:func:`_prepare_signing_key`) and appended after signing. KeyInfo is outside
+# SignedInfo, so it changes no digest. Left in the template, xmlsec (built against
+# OpenSSL 3) would export all the private key's numbers, some 15 µs per signature,
+# only to leave ``<KeyValue/>`` empty.
+_TEMPLATES = {enveloped: _create_signature_template(enveloped)[0] for enveloped in (False, True)}
+_KEY_INFO_TEMPLATE = _create_signature_template(False)[1]
+
+
+@dataclass(frozen=True)
+class _SigningKey:
+    """What signing with one certificate needs, prepared once and reused across signatures."""
+
+    key: object  # xmlsec.Key: the private key alone, without the certificate
+    key_info: object  # the complete <KeyInfo> element, to copy into each signature
+
+
+def _prepare_signing_key(certificate):
+    """The certificate's key loaded into xmlsec and its ``<KeyInfo>``, made once per certificate.
+
+    The xmlsec key carries no certificate: ``SignatureContext.key = key`` duplicates the
+    key for every signature, and duplicating an X.509 certificate took some 40 µs.
+    ``X509Certificate`` is written here as xmlsec writes it (base64 DER in lines of 64
+    characters, each ending with a line feed), and ``RSAKeyValue`` as this engine always did.
+    """
+    numbers = certificate.private_key.public_key().public_numbers()
+    der = base64.b64encode(certificate.certificate.public_bytes(serialization.Encoding.DER)).decode("ascii")
+    key_info = deepcopy(_KEY_INFO_TEMPLATE)
+    rsa_key_value = etree.SubElement(key_info.find(_KEY_VALUE), f"{{{DSIG_NS}}}RSAKeyValue")
+    etree.SubElement(rsa_key_value, f"{{{DSIG_NS}}}Modulus").text = _b64(numbers.n)
+    etree.SubElement(rsa_key_value, f"{{{DSIG_NS}}}Exponent").text = _b64(numbers.e)
+    key_info.find(_X509_CERTIFICATE).text = "".join(der[i:i + 64] + "\n" for i in range(0, len(der), 64))
+    return _SigningKey(
+        key=xmlsec.Key.from_memory(certificate.private_key_pem, xmlsec.constants.KeyDataFormatPem),
+        key_info=key_info,
+    )
+
+
+_signing_keys = PerObjectCache(_prepare_signing_key)
+
+
+def _append_signature_template(parent, uri, enveloped=False):
+    signature = deepcopy(_TEMPLATES[enveloped])
+    signature.find(_REFERENCE).set("URI", uri)
+    parent.append(signature)
     return signature
 
 
@@ -57,46 +101,34 @@ def sign_reference(root, reference_id, certificate, parent=None):
     if target is None:
         raise SignatureError(reason=f"no element with ID {reference_id!r}")
     signature = _append_signature_template(root if parent is None else parent, f"#{reference_id}")
+    signing_key = _signing_keys.get(certificate)
     context = xmlsec.SignatureContext()
     context.register_id(target, _ID_ATTRIBUTE)
-    context.key = _xmlsec_key(certificate)
+    context.key = signing_key.key
     try:
         context.sign(signature)
     except xmlsec.Error as error:
         raise SignatureError(reason=str(error)) from None
-    _fill_key_value(signature, certificate)
+    signature.append(deepcopy(signing_key.key_info))
     return root
 
 
 def sign_enveloped(root, certificate):
     """Sign the whole document (``URI=""``), as the getToken seed request wants."""
     signature = _append_signature_template(root, "", enveloped=True)
+    signing_key = _signing_keys.get(certificate)
     context = xmlsec.SignatureContext()
-    context.key = _xmlsec_key(certificate)
+    context.key = signing_key.key
     try:
         context.sign(signature)
     except xmlsec.Error as error:
         raise SignatureError(reason=str(error)) from None
-    _fill_key_value(signature, certificate)
+    signature.append(deepcopy(signing_key.key_info))
     return root
 
 
 def _b64(number):
     return base64.b64encode(number.to_bytes((number.bit_length() + 7) // 8, "big")).decode("ascii")
-
-
-def _fill_key_value(signature, certificate):
-    """Write ``RSAKeyValue``: xmlsec built against OpenSSL 3 leaves ``<KeyValue/>`` empty.
-
-    KeyInfo is outside SignedInfo, so writing it after signing changes no digest.
-    """
-    key_value = signature.find(f".//{{{DSIG_NS}}}KeyValue")
-    if key_value is None or len(key_value):
-        return
-    numbers = certificate.private_key.public_key().public_numbers()
-    rsa_key_value = etree.SubElement(key_value, f"{{{DSIG_NS}}}RSAKeyValue")
-    etree.SubElement(rsa_key_value, f"{{{DSIG_NS}}}Modulus").text = _b64(numbers.n)
-    etree.SubElement(rsa_key_value, f"{{{DSIG_NS}}}Exponent").text = _b64(numbers.e)
 
 
 def _find_by_id(root, reference_id):

@@ -6,6 +6,8 @@ without namespaces nor whitespace between tags, as ISO-8859-1 bytes.
 
 import base64
 import datetime
+import functools
+from copy import deepcopy
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -16,7 +18,18 @@ from lxml import etree
 from . import rut as rut_module
 from .caf import parse_caf_element
 from .errors import CafMismatchError, FolioOutOfRangeError, SignatureVerificationError, TedError
-from .xmlutil import SII_NS, clean_text, find, findtext, flatten, local
+from .xmlutil import (
+    ENCODING,
+    SII_NS,
+    XML_DECLARATION,
+    PerObjectCache,
+    clean_text,
+    find,
+    findtext,
+    flatten,
+    local,
+    parse,
+)
 
 RECEIVER_NAME_LENGTH = 40
 FIRST_ITEM_LENGTH = 40
@@ -49,15 +62,71 @@ def _to_sii_namespace(element):
     return result
 
 
+@functools.lru_cache(maxsize=4096)
+def _normalize_rut_str(value):
+    return rut_module.normalize(value)
+
+
+def _normalize_rut(value):
+    """:func:`rut.normalize`, remembered: python-stdnum takes microseconds per call and
+    the same few RUTs (the issuer, regular customers, 66666666-6) recur on every
+    document. Errors are raised each time (``lru_cache`` keeps no exceptions); only
+    strings are remembered, anything else goes straight to ``normalize``."""
+    return _normalize_rut_str(value) if type(value) is str else rut_module.normalize(value)
+
+
+def _prepare_caf(caf):
+    """``(namespaced, flat)``: the CAF in the SII namespace, as the DTE's TED carries it,
+    and the same CAF as :func:`~.xmlutil.flatten` renders it, the form the FRMT signs.
+
+    Both are templates to ``deepcopy`` (a copy in C) into each TED, made once per Caf
+    instead of converting and flattening the CAF on every stamp. ``flat`` is the
+    flattened bytes parsed back, so it is by construction what ``flatten`` makes.
+    """
+    namespaced = _to_sii_namespace(caf.element)
+    return namespaced, parse(XML_DECLARATION + flatten(namespaced))
+
+
+_prepared_cafs = PerObjectCache(_prepare_caf)
+
+
+def _stamp_fields(issuer, data, timestamp):
+    """The DD's fields around the CAF: ``(before, after)``, lists of (tag, text)."""
+    before = (
+        ("RE", issuer),
+        ("TD", str(int(data.document_type))),
+        ("F", str(int(data.folio))),
+        ("FE", data.issue_date.isoformat()),
+        ("RR", _normalize_rut(data.receiver_rut)),
+        ("RSR", clean_text(data.receiver_name, RECEIVER_NAME_LENGTH) or "Sin nombre"),
+        ("MNT", str(int(data.total))),
+        ("IT1", clean_text(data.first_item, FIRST_ITEM_LENGTH) or "Sin detalle"),
+    )
+    after = (("TSTED", timestamp.strftime("%Y-%m-%dT%H:%M:%S")),)
+    return before, after
+
+
 def build_ted(caf, rut, data, timestamp):
     """Return the ``<TED>`` element (SII namespace) stamping ``data`` with ``caf``.
 
     ``rut`` is the issuer's; the CAF must be for that RUT and document type, and
     the folio within its range.
     """
+    return _stamp(caf, rut, data, timestamp)[0]
+
+
+def _stamp(caf, rut, data, timestamp):
+    """:func:`build_ted`, also returning the TED's barcode text: ``(ted, barcode_text)``.
+
+    ``barcode_text`` is ``ted_barcode_text(ted)``, made without flattening ``ted``:
+    the TED is built twice from the same fields, once in the SII namespace for the
+    DTE and once already flat (no namespace, no whitespace between tags), whose
+    ``<DD>`` serialized is the data the FRMT signs — the same bytes ``flatten(dd)``
+    gives, at a fraction of its cost.
+    """
     if caf.private_key is None:
         raise TedError("The CAF has no private key: load the CAF file the SII issued, not a copy from a TED")
-    issuer = rut_module.normalize(rut)
+    issuer = _normalize_rut(rut)
     if caf.rut != issuer or caf.document_type != int(data.document_type):
         raise CafMismatchError(
             caf_rut=caf.rut, caf_type=caf.document_type, rut=issuer, doc_type=data.document_type
@@ -65,24 +134,34 @@ def build_ted(caf, rut, data, timestamp):
     if not caf.contains(data.folio):
         raise FolioOutOfRangeError(folio=data.folio, first=caf.first_folio, last=caf.last_folio)
 
+    namespaced_caf, flat_caf = _prepared_cafs.get(caf)
+    before, after = _stamp_fields(issuer, data, timestamp)
+
+    flat_dd = etree.Element("DD")
+    for tag, text in before:
+        etree.SubElement(flat_dd, tag).text = text
+    flat_dd.append(deepcopy(flat_caf))
+    for tag, text in after:
+        etree.SubElement(flat_dd, tag).text = text
+    signature = caf.private_key.sign(
+        etree.tostring(flat_dd, encoding=ENCODING, xml_declaration=False), padding.PKCS1v15(), hashes.SHA1()
+    )
+    frmt = base64.b64encode(signature).decode()
+
+    flat_ted = etree.Element("TED", version="1.0")
+    flat_ted.append(flat_dd)
+    etree.SubElement(flat_ted, "FRMT", algoritmo="SHA1withRSA").text = frmt
+    barcode_text = etree.tostring(flat_ted, encoding=ENCODING, xml_declaration=False)
+
     ted = etree.Element(_qualified("TED"), version="1.0")
     dd = etree.SubElement(ted, _qualified("DD"))
-    for tag, text in (
-        ("RE", issuer),
-        ("TD", str(int(data.document_type))),
-        ("F", str(int(data.folio))),
-        ("FE", data.issue_date.isoformat()),
-        ("RR", rut_module.normalize(data.receiver_rut)),
-        ("RSR", clean_text(data.receiver_name, RECEIVER_NAME_LENGTH) or "Sin nombre"),
-        ("MNT", str(int(data.total))),
-        ("IT1", clean_text(data.first_item, FIRST_ITEM_LENGTH) or "Sin detalle"),
-    ):
+    for tag, text in before:
         etree.SubElement(dd, _qualified(tag)).text = text
-    dd.append(_to_sii_namespace(caf.element))
-    etree.SubElement(dd, _qualified("TSTED")).text = timestamp.strftime("%Y-%m-%dT%H:%M:%S")
-    signature = caf.private_key.sign(flatten(dd), padding.PKCS1v15(), hashes.SHA1())
-    etree.SubElement(ted, _qualified("FRMT"), algoritmo="SHA1withRSA").text = base64.b64encode(signature).decode()
-    return ted
+    dd.append(deepcopy(namespaced_caf))
+    for tag, text in after:
+        etree.SubElement(dd, _qualified(tag)).text = text
+    etree.SubElement(ted, _qualified("FRMT"), algoritmo="SHA1withRSA").text = frmt
+    return ted, barcode_text
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ exception, never an invalid byte.
 """
 
 import re
+import threading
 import unicodedata
+import weakref
 
 from lxml import etree
 
@@ -89,12 +91,39 @@ def clean_text(value, max_length=None):
     if value is None:
         return ""
     text = str(value)
-    text = _CONTROL_CHARS.sub(" ", text)
-    text = _SPACES.sub(" ", text).strip()
-    text = "".join(_to_latin1(char) for char in text)
+    if not _is_clean_line(text):
+        text = _CONTROL_CHARS.sub(" ", text)
+        text = _SPACES.sub(" ", text).strip()
+    if not _is_latin1(text):
+        # Character by character only when something needs folding: nearly all text
+        # is Latin-1 already, and this loop was the costliest step of building a DTE.
+        text = "".join(_to_latin1(char) for char in text)
     if max_length is not None:
         text = text[:max_length].rstrip()
     return text
+
+
+def _is_clean_line(text):
+    """True when the two substitutions of :func:`clean_text` would leave ``text`` as is.
+
+    Most text already is a clean line; these string methods (in C) tell so several
+    times faster than running the regular expressions. A printable string holds no
+    control character and no whitespace but the ASCII space (every other character
+    ``\\s`` or ``str.strip`` treat as whitespace is a control or separator), so it is
+    clean unless it has two spaces in a row or a space at either end.
+    """
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+
+
+def _is_latin1(text):
+    """True when every character of ``text`` is below 256 (what ``_to_latin1`` keeps as is)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _to_latin1(char):
@@ -163,3 +192,33 @@ def findtext(element, path, default=None):
     if found is None or found.text is None:
         return default
     return found.text
+
+
+class PerObjectCache:
+    """``cache.get(obj)``: ``compute(obj)`` made once per object and reused while it lives.
+
+    Holds the XML the engine prepares once per CAF or certificate rather than per
+    document. Keyed by identity, not equality: two equal Cafs may hold differently
+    formatted ``<CAF>`` elements, and hashing a Certificate encodes it in DER each
+    time. An entry goes when its object does (a weak reference's callback, run
+    when the object is freed, before its id can be reused).
+    """
+
+    def __init__(self, compute):
+        self._compute = compute
+        self._entries = {}
+        self._lock = threading.Lock()
+
+    def get(self, obj):
+        key = id(obj)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0]() is obj:
+            return entry[1]
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0]() is obj:
+                return entry[1]
+            value = self._compute(obj)
+            reference = weakref.ref(obj, lambda _reference: self._entries.pop(key, None))
+            self._entries[key] = (reference, value)
+            return value

@@ -112,6 +112,28 @@ class TestSiiSubmission(TestClDteCommon):
                 self.poll_until_final(moves)
                 self.assertEqual(moves.l10n_cl_dte_status, "accepted")
 
+    def test_repeated_failures_alert_managers_and_wake_the_cron(self):
+        self.company.l10n_cl_dte_failure_alert = 2
+        manager = self.env["res.users"].create({
+            "name": "SII Manager", "login": "sii_manager", "company_id": self.company.id,
+            "company_ids": [(6, 0, self.company.ids)],
+            "groups_id": [(6, 0, [self.env.ref("account.group_account_manager").id])],
+        })
+        moves = self.post_invoices(1)
+        send_cron = self.env.ref("l10n_cl_dte.ir_cron_l10n_cl_dte_send")
+        for attempt in (1, 2):
+            for _fault in range(4):
+                self.sii.inject_fault("getSeed", "http_500")
+            self.retry_now(moves)
+            self.Move._cron_l10n_cl_dte_send()
+            self.assertEqual(moves.l10n_cl_dte_send_attempts, attempt)
+        activity = moves.activity_ids.filtered(lambda a: a.user_id == manager)
+        self.assertEqual(len(activity), 1)
+        self.assertIn("500", activity.note)
+        self.assertTrue(self.env["ir.cron.trigger"].search_count([
+            ("cron_id", "=", send_cron.id), ("call_at", "=", moves.l10n_cl_dte_next_try),
+        ]), "the send cron is woken up when the retry is due")
+
     def test_expired_token_is_renewed_and_tokens_are_reused_across_runs(self):
         self.post_invoices(1)
         self.Move._cron_l10n_cl_dte_send()
