@@ -1,6 +1,7 @@
 """Validation against the SII's XML schemas shipped in ``data/xsd``.
 
-Each schema is parsed once per thread (lxml validators keep per-call state).
+Each thread holds its own compiled schemas (lxml validators keep per-call
+state); a finished thread's schemas go to the next thread.
 Boletas have no top-level element in the SII's schemas (``EnvioBOLETA_v11``
 defines ``BOLETADefType`` only inside the envelope), so a one-line wrapper
 schema declares ``<DTE>`` of that type to validate a boleta on its own.
@@ -30,20 +31,40 @@ _BOLETA_WRAPPER = f"""<?xml version="1.0" encoding="ISO-8859-1"?>
 </xs:schema>""".encode("latin-1")
 
 _cache = threading.local()
+# Compiled schemas of finished threads, ready for the next thread: servers that
+# start a thread per request (Odoo's threaded mode, the simulator) would
+# otherwise compile the XSDs (~0.1 s) on every request.
+_spare = {}
+_spare_lock = threading.Lock()
+
+
+class _HeldSchemas(dict):
+    """The schemas one thread holds; given back to the spares when the thread ends."""
+
+    def __del__(self):
+        with _spare_lock:
+            for name, schema in self.items():
+                _spare.setdefault(name, []).append(schema)
+
+
+def _compile(name):
+    if name == BOLETA:
+        document = etree.fromstring(_BOLETA_WRAPPER, base_url=(XSD_DIR / "boleta-wrapper.xsd").as_uri())
+        return etree.XMLSchema(etree.ElementTree(document))
+    return etree.XMLSchema(etree.parse(str(XSD_DIR / name)))
 
 
 def _load(name):
-    schemas = getattr(_cache, "schemas", None)
-    if schemas is None:
-        schemas = _cache.schemas = {}
-    schema = schemas.get(name)
+    """This thread's compiled schema ``name`` (lxml validators are not shared between threads)."""
+    held = getattr(_cache, "schemas", None)
+    if held is None:
+        held = _cache.schemas = _HeldSchemas()
+    schema = held.get(name)
     if schema is None:
-        if name == BOLETA:
-            document = etree.fromstring(_BOLETA_WRAPPER, base_url=(XSD_DIR / "boleta-wrapper.xsd").as_uri())
-            schema = etree.XMLSchema(etree.ElementTree(document))
-        else:
-            schema = etree.XMLSchema(etree.parse(str(XSD_DIR / name)))
-        schemas[name] = schema
+        with _spare_lock:
+            spares = _spare.get(name)
+            schema = spares.pop() if spares else None
+        held[name] = schema = schema if schema is not None else _compile(name)
     return schema
 
 

@@ -124,3 +124,17 @@ def test_real_dte_without_its_signature_is_invalid(fixtures_dir):
     with pytest.raises(SchemaValidationError) as info:
         schema.validate(xmlutil.parse(path.read_bytes()))
     assert "Signature" in str(info.value)
+
+
+def test_a_finished_threads_schemas_serve_the_next_thread():
+    """Thread-per-request servers must not compile the XSDs on every request."""
+    seen = []
+
+    def load():
+        seen.append(schema._load(schema.ENVIO_BOLETA))
+
+    for _request in range(3):
+        worker = threading.Thread(target=load)
+        worker.start()
+        worker.join()
+    assert seen[1] is seen[0] and seen[2] is seen[0]
