@@ -101,30 +101,28 @@ def sign_reference(root, reference_id, certificate, parent=None):
     if target is None:
         raise SignatureError(reason=f"no element with ID {reference_id!r}")
     signature = _append_signature_template(root if parent is None else parent, f"#{reference_id}")
-    signing_key = _signing_keys.get(certificate)
-    context = xmlsec.SignatureContext()
-    context.register_id(target, _ID_ATTRIBUTE)
-    context.key = signing_key.key
-    try:
-        context.sign(signature)
-    except xmlsec.Error as error:
-        raise SignatureError(reason=str(error)) from None
-    signature.append(deepcopy(signing_key.key_info))
+    _sign(signature, certificate, target)
     return root
 
 
 def sign_enveloped(root, certificate):
     """Sign the whole document (``URI=""``), as the getToken seed request wants."""
-    signature = _append_signature_template(root, "", enveloped=True)
+    _sign(_append_signature_template(root, "", enveloped=True), certificate)
+    return root
+
+
+def _sign(signature, certificate, target=None):
+    """Fill ``signature`` (a template) and append the certificate's KeyInfo."""
     signing_key = _signing_keys.get(certificate)
     context = xmlsec.SignatureContext()
+    if target is not None:
+        context.register_id(target, _ID_ATTRIBUTE)
     context.key = signing_key.key
     try:
         context.sign(signature)
     except xmlsec.Error as error:
         raise SignatureError(reason=str(error)) from None
     signature.append(deepcopy(signing_key.key_info))
-    return root
 
 
 def _b64(number):
