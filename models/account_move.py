@@ -164,12 +164,15 @@ class AccountMove(models.Model):
     def _l10n_cl_dte_reserve_folio(self):
         """Take the next CAF folio (or keep the one already given) and number the move with it."""
         self.ensure_one()
+        values = {}
         if not self.l10n_cl_dte_folio:
             caf, folio = self.env["l10n_cl_dte.caf"].sudo()._l10n_cl_dte_take_folio(
                 self.company_id, self.l10n_latam_document_type_id
             )
-            self.write({"l10n_cl_dte_folio": folio, "l10n_cl_dte_caf_id": caf.id})
-        self.name = self._l10n_cl_get_formatted_sequence(self.l10n_cl_dte_folio)
+            values = {"l10n_cl_dte_folio": folio, "l10n_cl_dte_caf_id": caf.id}
+        values["name"] = self._l10n_cl_get_formatted_sequence(values.get("l10n_cl_dte_folio") or self.l10n_cl_dte_folio)
+        # None of these fields touches the lines: spare write() the re-synchronisation of every line.
+        self.with_context(skip_invoice_sync=True).write(values)
 
     def _l10n_cl_dte_stamp_and_sign(self):
         """Build, stamp, sign and validate the DTE; attach it; mark it to be sent."""
@@ -194,7 +197,7 @@ class AccountMove(models.Model):
             "mimetype": "application/xml",
         })
         old_attachment = self.l10n_cl_dte_file_id
-        self.write({
+        self.with_context(skip_invoice_sync=True).write({
             "l10n_cl_dte_file_id": attachment.id,
             "l10n_cl_dte_ted": issued.ted.decode("ISO-8859-1"),
             "l10n_cl_dte_status": "to_send",

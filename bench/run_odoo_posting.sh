@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs bench/bench_odoo_posting.py (posting with and without the DTE step, invoice PDF/HTML rendering)
+# on a real Odoo 18 and PostgreSQL, in a throwaway database.
+#
+#   ODOO_SRC=/path/to/odoo [ODOO_TEMPLATE_DB=cl_template_nodemo] bench/run_odoo_posting.sh
+#
+# Settings (environment):
+#   ODOO_SRC          an Odoo 18.0 tree (required)
+#   ODOO_PYTHON       a Python with Odoo's requirements and ours (default: $ODOO_SRC/../venv/bin/python, else python3)
+#   PGHOST PGPORT PGUSER PGPASSWORD   PostgreSQL (default 127.0.0.1:5432)
+#   ODOO_BENCH_DB     database to create, bench in and drop (default l10n_cl_dte_bench; dropped first)
+#   ODOO_TEMPLATE_DB  copy this database (l10n_cl installed) instead of installing l10n_cl from scratch
+#   ODOO_HTTP_PORT    port of the Odoo server started on 127.0.0.1 to serve the report's CSS to
+#                     wkhtmltopdf (default: a free port)
+#   BENCH_KEEP_DB=1   keep the database (and print its name) instead of dropping it
+#   The bench itself reads BENCH_INVOICES (300), BENCH_LINES (5), BENCH_BLOCK (1), BENCH_WARMUP (5),
+#   BENCH_BATCH (50), BENCH_PDF (20), BENCH_PROFILE (auto|1|0), BENCH_PROFILE_INVOICES (40), BENCH_TARGET (1.25),
+#   BENCH_SEED (18): see bench/bench_odoo_posting.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${ODOO_SRC:?set ODOO_SRC to an Odoo 18.0 tree}"
+ODOO_PYTHON=${ODOO_PYTHON:-$( [ -x "$ODOO_SRC/../venv/bin/python" ] && echo "$ODOO_SRC/../venv/bin/python" || echo python3 )}
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-odoo} PGPASSWORD=${PGPASSWORD:-odoo}
+DB=${ODOO_BENCH_DB:-l10n_cl_dte_bench}
+PORT=${ODOO_HTTP_PORT:-$("$ODOO_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+
+# Odoo finds an addon by its directory name: expose this checkout as l10n_cl_dte.
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    status=$?
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    if [ "${BENCH_KEEP_DB:-}" = 1 ]; then
+        echo "kept database $DB (data_dir $work/data)"
+    else
+        dropdb --if-exists "$DB" || true
+        rm -rf "$work"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+mkdir "$work/addons"
+ln -s "$PWD" "$work/addons/l10n_cl_dte"
+cat > "$work/odoo.conf" <<CONF
+[options]
+addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$work/addons
+db_host = $PGHOST
+db_port = $PGPORT
+db_user = $PGUSER
+db_password = $PGPASSWORD
+http_interface = 127.0.0.1
+http_port = $PORT
+data_dir = $work/data
+max_cron_threads = 0
+CONF
+# odoo-bin [shell] OPTIONS: the subcommand must come first.
+odoo_bin() {
+    local command=()
+    if [ "${1:-}" = shell ]; then command=(shell); shift; fi
+    "$ODOO_PYTHON" "$ODOO_SRC/odoo-bin" "${command[@]}" -c "$work/odoo.conf" -d "$DB" "$@"
+}
+
+echo "== database $DB"
+dropdb --if-exists "$DB"
+if [ -n "${ODOO_TEMPLATE_DB:-}" ]; then
+    createdb -T "$ODOO_TEMPLATE_DB" "$DB"
+    modules=l10n_cl_dte
+else
+    modules=l10n_cl,l10n_cl_dte
+fi
+echo "   installing $modules${ODOO_TEMPLATE_DB:+ into a copy of $ODOO_TEMPLATE_DB}"
+odoo_bin -i "$modules" --without-demo=all --stop-after-init --log-level=warn > "$work/install.log" 2>&1 \
+    || { tail -50 "$work/install.log"; exit 1; }
+# A copied database keeps the template's compiled asset bundles, whose files stay in the template's
+# filestore: drop them so the server compiles the report CSS again into this run's data_dir.
+psql -q -d "$DB" -c "DELETE FROM ir_attachment WHERE url LIKE '/web/assets/%'"
+
+# wkhtmltopdf fetches the report's CSS over HTTP, as in production: serve it from 127.0.0.1.
+"$ODOO_PYTHON" "$ODOO_SRC/odoo-bin" -c "$work/odoo.conf" -d "$DB" --http-interface=127.0.0.1 \
+    --http-port="$PORT" --workers=0 --max-cron-threads=0 --log-level=warn > "$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 120); do
+    if curl -fs -o /dev/null "http://127.0.0.1:$PORT/web/health"; then break; fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then tail -30 "$work/server.log"; exit 1; fi
+    sleep 0.5
+done
+
+echo "== bench (odoo-bin shell, report CSS from http://127.0.0.1:$PORT)"
+BENCH_REPORT_URL="http://127.0.0.1:$PORT" odoo_bin shell --no-http --log-level=warn < bench/bench_odoo_posting.py
