@@ -147,6 +147,9 @@ class AccountMove(models.Model):
             "environment": company.l10n_cl_dte_environment,
             "kind": kind,
             "state": "uploading",
+            # A poller must not take the envelope while this worker uploads it: only a stale
+            # "uploading" (the worker died mid-upload) is checked, document by document.
+            "next_poll_at": fields.Datetime.now() + UNKNOWN_GRACE,
         })
         envelope.attachment_id = self.env["ir.attachment"].sudo().create({
             "name": f"{kind}_{company.vat}_{envelope.id}.xml",
@@ -380,9 +383,13 @@ class AccountMove(models.Model):
             "rejected": _("Rejected by the SII: %s. The folio is used: correct the cause and issue a new "
                           "document (a credit note is not needed for a rejected document).", detail),
         }
-        for move in self:
-            move.write({"l10n_cl_dte_status": status, "l10n_cl_sii_message": messages[status]})
-            move.message_post(body=messages[status])
+        # One write for all, the tracked status change says it in the chatter; a rejection or an
+        # objection, which the accountant must act on, also gets the SII's reason posted.
+        self._track_set_log_message(messages[status])
+        self.write({"l10n_cl_dte_status": status, "l10n_cl_sii_message": messages[status]})
+        if status != "accepted":
+            for move in self:
+                move.message_post(body=messages[status])
         self.filtered(
             lambda m: m.l10n_cl_dte_status in ("accepted", "objected")
             and m.company_id.l10n_cl_dte_customer_exchange == "accepted"

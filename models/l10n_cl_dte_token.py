@@ -1,6 +1,13 @@
-from odoo import fields, models
+import logging
+from contextlib import contextmanager
+
+import psycopg2
+
+from odoo import fields, models, modules
 
 from ..sii_engine.transport.tokens import CachedToken, TokenCache
+
+_logger = logging.getLogger(__name__)
 
 
 class L10nClDteToken(models.Model):
@@ -24,24 +31,47 @@ class L10nClDteToken(models.Model):
 
 
 class DatabaseTokenCache(TokenCache):
-    """The engine's token cache over :class:`L10nClDteToken`, on the caller's cursor."""
+    """The engine's token cache over :class:`L10nClDteToken`.
+
+    Each read and write is a short transaction of its own, so a cron holding
+    its documents locked through an upload never collides with another worker
+    over a token; two workers renewing at once both keep the token in hand.
+    """
 
     def __init__(self, env):
         self.env = env
 
+    @contextmanager
+    def _cursor(self):
+        if modules.module.current_test:
+            # Tests run in one transaction that must not be committed: a savepoint keeps a
+            # refused write from aborting it.
+            with self.env.cr.savepoint(flush=False):
+                yield self.env.cr
+            return
+        with self.env.registry.cursor() as cr:
+            yield cr
+
     def get(self, key):
-        self.env.cr.execute(
-            "SELECT token, issued_at, expires_at FROM l10n_cl_dte_token WHERE key = %s", (str(key),)
-        )
-        row = self.env.cr.fetchone()
+        with self._cursor() as cr:
+            cr.execute("SELECT token, issued_at, expires_at FROM l10n_cl_dte_token WHERE key = %s", (str(key),))
+            row = cr.fetchone()
         return CachedToken(*row) if row else None
 
     def set(self, key, cached):
+        try:
+            with self._cursor() as cr:
+                self._write(cr, key, cached)
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.UniqueViolation):
+            # Another worker stored or dropped a token of this key meanwhile: its token is as good.
+            _logger.info("SII token of %s stored by another worker meanwhile", key.environment)
+
+    @staticmethod
+    def _write(cr, key, cached):
         if cached is None:
-            self.env.cr.execute("DELETE FROM l10n_cl_dte_token WHERE key = %s", (str(key),))
+            cr.execute("DELETE FROM l10n_cl_dte_token WHERE key = %s", (str(key),))
             return
-        # Two workers may authenticate at once: the last token written wins, both stay valid.
-        self.env.cr.execute(
+        cr.execute(
             """
             INSERT INTO l10n_cl_dte_token (key, token, issued_at, expires_at) VALUES (%s, %s, %s, %s)
             ON CONFLICT (key) DO UPDATE SET token = EXCLUDED.token, issued_at = EXCLUDED.issued_at,

@@ -71,7 +71,7 @@ class TestSiiSubmission(TestClDteCommon):
         self.assertEqual(set(moves.mapped("l10n_cl_dte_status")), {"accepted"})
         self.assertGreaterEqual(len(envelope.answer_ids), 3, "upload and each status answer are recorded")
         self.assertIn("EPR", envelope.answer_ids.mapped("code"))
-        self.assertIn("Accepted by the SII", moves[0].message_ids[0].body)
+        self.assertEqual(set(moves.mapped("l10n_cl_sii_message")), {"Accepted by the SII."})
 
     def test_rejected_document_in_an_envelope_with_accepted_ones(self):
         moves = self.post_invoices(3)

@@ -1,0 +1,412 @@
+"""Benchmark: posted invoices sent to the SII and polled to accepted by the scheduled actions.
+
+Run it through ``odoo-bin shell --no-http`` (stdin), in a throwaway database with l10n_cl and l10n_cl_dte
+installed; bench/run_odoo_submission.sh does all of that. Unlike bench_odoo_posting.py this one COMMITS: the
+scheduled actions commit each batch themselves (``_commit`` commits outside tests). The runner drops the
+database at the end.
+
+Setup: one Chilean company (chart ``cl``, IVA 19%) as tests/common.py sets it up: a stand-in SII key
+(simulator environment), a 2048-bit signing certificate, a CAF of type 33, customers with RUT, giro and
+address, a sale journal using documents, customer exchange e-mail "never". The SII is the local simulator
+(sii_engine.simulator) started in this process on 127.0.0.1 (ephemeral port) with ``processing_polls=1``: the
+first status query of an envelope answers "in process", the second one the final answer.
+
+Measured:
+
+* posting: BENCH_INVOICES invoices (1 to 3 lines each, fixed seed) created, then posted with ``action_post`` in
+  batches of BENCH_POST_BATCH, each batch committed (posting stamps and signs: status "to send");
+* send + poll: ``_cron_l10n_cl_dte_send()`` once, then rounds of ``_cron_l10n_cl_dte_poll()`` until no document
+  is waiting. Between rounds the waiting envelopes' ``next_poll_at`` is set in the past (the poller would
+  otherwise wait 30 s after an upload, then longer): the figures are the work done, not the SII's delays;
+* the SII calls the simulator counted, by endpoint, per document and per envelope; and the simulator's own
+  checking of the envelopes (``processing_stats()``: parsing, schema, signatures, CAFs, amounts), which runs in
+  this same process and is the baseline to subtract to get what the Odoo side costs.
+
+Settings (environment): BENCH_INVOICES (2000), BENCH_POST_BATCH (100), BENCH_SEED (4), BENCH_MAX_POLL_ROUNDS (10).
+"""
+
+import base64
+import functools
+import os
+import platform
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+from stdnum.cl import rut as stdnum_rut
+
+import odoo
+from odoo import Command, fields
+from odoo.addons.l10n_cl_dte.models import account_move_sii_submission as submission
+from odoo.addons.l10n_cl_dte.sii_engine import identities
+from odoo.addons.l10n_cl_dte.sii_engine.simulator import start_simulator
+from odoo.addons.l10n_cl_dte.sii_engine.transport import SiiClient
+
+env = globals().get("env")
+if env is None:
+    sys.exit("Run this through odoo-bin shell with a database: bench/run_odoo_submission.sh")
+
+
+def _int(name, default):
+    return int(os.environ.get(name, default))
+
+
+N_INVOICES = _int("BENCH_INVOICES", 2000)
+POST_BATCH = _int("BENCH_POST_BATCH", 100)
+SEED = _int("BENCH_SEED", 4)
+MAX_POLL_ROUNDS = _int("BENCH_MAX_POLL_ROUNDS", 10)
+
+COMPANY_RUT = "76192083-9"
+SIGNER_RUT = "11111111-1"
+
+cr = env.cr
+thread = threading.current_thread()
+thread.query_count = 0
+thread.query_time = 0.0
+
+
+def log(message=""):
+    print(message, flush=True)
+
+
+def load():
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def valid_rut(number):
+    return f"{number}-{stdnum_rut.calc_check_digit(str(number))}"
+
+
+# --- setup -----------------------------------------------------------------------------------------
+
+
+def setup(simulator, authority):
+    chile = env.ref("base.cl")
+    clp = env.ref("base.CLP")
+    clp.active = True
+    company = env["res.company"].create({"name": "Bench Envio SpA", "country_id": chile.id, "currency_id": clp.id})
+    env["account.chart.template"].try_loading("cl", company=company, install_demo=False)
+    parameters = env["ir.config_parameter"].sudo()
+    parameters.set_param("l10n_cl_dte.simulator_sii_public_key", authority.public_key_pem.decode())
+    parameters.set_param("l10n_cl_dte.simulator_sii_idk", str(authority.idk))
+    activity = env["l10n_cl_dte.activity"].search([("code", "=", "726000")], limit=1) or env[
+        "l10n_cl_dte.activity"
+    ].create({"code": "726000", "name": "Actividades de consultoria de informatica"})
+    company.partner_id.write({
+        "l10n_latam_identification_type_id": env.ref("l10n_cl.it_RUT").id,
+        "l10n_cl_sii_taxpayer_type": "1",
+    })
+    company.write({
+        "vat": COMPANY_RUT,
+        "l10n_cl_activity_description": "Servicios informaticos",
+        "l10n_cl_dte_environment": "simulator",
+        "l10n_cl_dte_simulator_url": simulator.base_url,
+        "l10n_cl_dte_customer_exchange": "never",
+        "l10n_cl_dte_activity_ids": [Command.set(activity.ids)],
+        "l10n_cl_dte_resolution_number": 0,
+        "street": "Teatinos 120",
+        "city": "Santiago",
+    })
+    env["l10n_cl_dte.certificate"].create({
+        "company_id": company.id,
+        "file": base64.b64encode(identities.make_pkcs12(SIGNER_RUT, "Bench Signer", "bench")),
+        "password": "bench",
+    })
+    caf_bytes = authority.issue_caf(COMPANY_RUT, company.name, 33, 1, N_INVOICES + 100)
+    env["l10n_cl_dte.caf"].create({"company_id": company.id, "file": base64.b64encode(caf_bytes)})
+    rut_type = env.ref("l10n_cl.it_RUT")
+    communes = ["Santiago", "Providencia", "Las Condes", "Valparaiso", "Concepcion", "Temuco", "Antofagasta"]
+    customers = env["res.partner"].create([
+        {
+            "name": f"Cliente Envio {index:02d} Limitada",
+            "is_company": True,
+            "country_id": chile.id,
+            "l10n_latam_identification_type_id": rut_type.id,
+            "vat": valid_rut(76000000 + 1379 * index),
+            "l10n_cl_sii_taxpayer_type": "1",
+            "l10n_cl_activity_description": "Comercio al por menor",
+            "street": f"Avenida Envio {100 + index}",
+            "city": communes[index % len(communes)],
+        }
+        for index in range(12)
+    ])
+    products = env["product.product"].create([
+        {"name": name, "type": kind, "list_price": price, "company_id": False}
+        for name, kind, price in [
+            ("Asesoria en sistemas", "service", 25000),
+            ("Licencia anual de software", "service", 180000),
+            ("Notebook 14 pulgadas", "consu", 649990),
+            ("Cable HDMI 2 m", "consu", 4990),
+            ("Soporte tecnico (hora)", "service", 32000),
+        ]
+    ])
+    vat_19 = env["account.tax"].search([
+        ("company_id", "=", company.id), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
+        ("amount", "=", 19), ("price_include", "=", False),
+    ], limit=1)
+    assert vat_19, "no sale IVA 19% tax in the cl chart"
+    journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
+    journal.l10n_latam_use_documents = True
+    cr.commit()
+    return {
+        "company": company,
+        "customers": customers,
+        "products": products,
+        "vat": vat_19,
+        "journal": journal,
+        "doc_33": env.ref("l10n_cl.dc_a_f_dte"),
+        "env": env(context=dict(env.context, allowed_company_ids=[company.id], tz="America/Santiago")),
+    }
+
+
+def create_invoices(ctx, rng):
+    moves_env = ctx["env"]["account.move"]
+    today = fields.Date.context_today(moves_env)
+    vals_list = []
+    for _index in range(N_INVOICES):
+        lines = []
+        for _line in range(rng.randint(1, 3)):
+            product = rng.choice(ctx["products"])
+            lines.append(Command.create({
+                "product_id": product.id,
+                "quantity": rng.choice([1, 1, 2, 3, 5, 10]),
+                "price_unit": float(max(10, round(product.list_price * rng.choice([0.8, 1, 1, 1.1]) / 10) * 10)),
+                "tax_ids": [Command.set(ctx["vat"].ids)],
+            }))
+        vals_list.append({
+            "move_type": "out_invoice",
+            "partner_id": rng.choice(ctx["customers"]).id,
+            "journal_id": ctx["journal"].id,
+            "invoice_date": today,
+            "l10n_latam_document_type_id": ctx["doc_33"].id,
+            "invoice_line_ids": lines,
+        })
+    moves = moves_env.browse()
+    for start in range(0, len(vals_list), 100):
+        moves |= moves_env.create(vals_list[start:start + 100])
+        cr.commit()
+    return moves
+
+
+def post_invoices(moves):
+    """``action_post`` in batches, each committed; returns wall seconds and process CPU seconds."""
+    queries, sql = thread.query_count, thread.query_time
+    cpu = time.process_time()
+    started = time.perf_counter()
+    for start in range(0, len(moves), POST_BATCH):
+        batch = moves[start:start + POST_BATCH]
+        batch.action_post()
+        cr.commit()
+        env.invalidate_all()
+    return {
+        "wall": time.perf_counter() - started, "cpu": time.process_time() - cpu,
+        "queries": thread.query_count - queries, "sql": thread.query_time - sql,
+    }
+
+
+# --- timing of the steps ---------------------------------------------------------------------------
+
+# (label, owner, attribute): wall-clock timers around the outermost call, no profiler.
+STEPS = [
+    ("_l10n_cl_dte_lock_pending (SELECT ... FOR UPDATE SKIP LOCKED)", submission.AccountMove,
+     "_l10n_cl_dte_lock_pending"),
+    ("_l10n_cl_dte_sendable (read + XSD-check each signed DTE)", submission.AccountMove, "_l10n_cl_dte_sendable"),
+    ("build_envelope (EnvioDTE, signed)", submission.engine_envelope, "build_envelope"),
+    ("SiiClient.upload_envelope (HTTP + simulator check)", SiiClient, "upload_envelope"),
+    ("_l10n_cl_dte_lock_due_envelopes", submission.AccountMove, "_l10n_cl_dte_lock_due_envelopes"),
+    ("SiiClient.envelope_status (getEstUp)", SiiClient, "envelope_status"),
+    ("SiiClient.document_status (getEstDte)", SiiClient, "document_status"),
+    ("_l10n_cl_dte_set_outcome (write + chatter)", submission.AccountMove, "_l10n_cl_dte_set_outcome"),
+    ("_commit (COMMIT of each batch)", submission, "_commit"),
+]
+
+
+class StepClock:
+    def __init__(self):
+        self.seconds = Counter()
+        self.calls = Counter()
+        self.patched = []
+
+    def __enter__(self):
+        for label, owner, attribute in STEPS:
+            original = vars(owner)[attribute] if isinstance(owner, type) else getattr(owner, attribute)
+            self.patched.append((owner, attribute, original))
+            setattr(owner, attribute, self._wrap(label, original))
+        return self
+
+    def _wrap(self, label, original):
+        clock = self
+        depth = [0]
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            depth[0] += 1
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if not depth[0]:
+                    clock.seconds[label] += time.perf_counter() - started
+                    clock.calls[label] += 1
+
+        return timed
+
+    def __exit__(self, *exc):
+        for owner, attribute, original in reversed(self.patched):
+            setattr(owner, attribute, original)
+
+
+# --- send and poll ---------------------------------------------------------------------------------
+
+
+def status_counts(company):
+    cr.execute(
+        "SELECT l10n_cl_dte_status, count(*) FROM account_move WHERE company_id = %s AND state = 'posted'"
+        " GROUP BY 1 ORDER BY 1",
+        (company.id,),
+    )
+    return dict(cr.fetchall())
+
+
+def send_and_poll(ctx):
+    moves_model = env["account.move"]
+    company = ctx["company"]
+    timings = {}
+    cr.commit()
+    env.invalidate_all()
+    with StepClock() as clock:
+        cpu = time.process_time()
+        started = time.perf_counter()
+        queries, sql = thread.query_count, thread.query_time
+        moves_model._cron_l10n_cl_dte_send()
+        cr.commit()
+        timings["send"] = time.perf_counter() - started
+        timings["send_queries"], timings["send_sql"] = thread.query_count - queries, thread.query_time - sql
+        queries, sql = thread.query_count, thread.query_time
+        after_send = status_counts(company)
+        rounds = 0
+        poll_seconds = poll_sql = 0.0
+        poll_queries = 0
+        while status_counts(company).get("sent") and rounds < MAX_POLL_ROUNDS:
+            # Not timed: make every waiting envelope due now (the poller waits 30 s after an upload otherwise).
+            cr.execute(
+                "UPDATE l10n_cl_dte_envelope SET next_poll_at = %s WHERE company_id = %s AND state IN %s",
+                (fields.Datetime.now() - timedelta(seconds=1), company.id, submission.WAITING_STATES),
+            )
+            cr.commit()
+            env.invalidate_all()
+            round_started = time.perf_counter()
+            round_queries, round_sql = thread.query_count, thread.query_time
+            moves_model._cron_l10n_cl_dte_poll()
+            cr.commit()
+            poll_seconds += time.perf_counter() - round_started
+            poll_queries += thread.query_count - round_queries
+            poll_sql += thread.query_time - round_sql
+            rounds += 1
+        timings["poll"], timings["poll_queries"], timings["poll_sql"] = poll_seconds, poll_queries, poll_sql
+        timings["cpu"] = time.process_time() - cpu
+    timings["rounds"] = rounds
+    return timings, clock, after_send
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+
+def main():
+    rng = random.Random(SEED)
+    log(f"l10n_cl_dte submission benchmark: Odoo {odoo.release.version}, Python {platform.python_version()}, "
+        f"database {cr.dbname}, {os.cpu_count()} CPUs, load average {load()}")
+    authority = identities.TestAuthority()
+    simulator = start_simulator(authority=authority, host="127.0.0.1", port=0, processing_polls=1)
+    sii = simulator.app
+    try:
+        started = time.perf_counter()
+        ctx = setup(simulator, authority)
+        log(f"setup: company, chart cl, certificate, CAF, {len(ctx['customers'])} customers; SII simulator at "
+            f"{simulator.base_url} ({time.perf_counter() - started:.1f} s)")
+        started = time.perf_counter()
+        moves = create_invoices(ctx, rng)
+        lines = sum(len(move.invoice_line_ids) for move in moves)
+        log(f"created {len(moves)} draft invoices, {lines} lines ({time.perf_counter() - started:.1f} s)")
+
+        posting = post_invoices(moves)
+        post_wall = posting["wall"]
+        counts = status_counts(ctx["company"])
+        if counts != {"to_send": N_INVOICES}:
+            raise AssertionError(f"after posting: {counts}")
+
+        sii.reset()
+        timings, clock, after_send = send_and_poll(ctx)
+        counts = status_counts(ctx["company"])
+        calls = sii.calls
+        uploads = sii.uploads
+        stats = sii.processing_stats()
+        cr.execute(
+            "SELECT count(*), count(*) FILTER (WHERE state = 'accepted') FROM l10n_cl_dte_envelope"
+            " WHERE company_id = %s", (ctx["company"].id,),
+        )
+        envelopes, accepted_envelopes = cr.fetchone()
+        received = sum(len(sii.envelope(u["track_id"])["documents"]) for u in uploads if u["track_id"] is not None)
+    finally:
+        simulator.stop()
+
+    n = N_INVOICES
+    total = timings["send"] + timings["poll"]
+    sim = stats["seconds"]
+    log()
+    log(f"Posting {n} invoices (1-3 lines, IVA 19%), action_post in batches of {POST_BATCH}, each committed")
+    log(f"  {'wall s':>8} {'ms/invoice':>11} {'invoices/s':>11} {'CPU ms/inv':>11} {'SQL ms/inv':>11} "
+        f"{'queries/inv':>12}")
+    log(f"  {post_wall:>8.1f} {post_wall / n * 1000:>11.1f} {n / post_wall:>11.1f} "
+        f"{posting['cpu'] / n * 1000:>11.1f} {posting['sql'] / n * 1000:>11.1f} {posting['queries'] / n:>12.1f}")
+    log()
+    log(f"Send + poll to accepted: _cron_l10n_cl_dte_send once, _cron_l10n_cl_dte_poll x {timings['rounds']} "
+        f"(next_poll_at set in the past between rounds, untimed)")
+    log(f"  {'phase':<36} {'wall s':>8} {'ms/doc':>8} {'docs/s':>8} {'SQL s':>7} {'queries':>8}")
+    rows = [
+        ("send (build, record, upload)", timings["send"], timings["send_sql"], timings["send_queries"]),
+        ("poll (status, outcome, chatter)", timings["poll"], timings["poll_sql"], timings["poll_queries"]),
+        ("send + poll", total, timings["send_sql"] + timings["poll_sql"],
+         timings["send_queries"] + timings["poll_queries"]),
+        ("  simulator's own checking", sim, None, None),
+        ("  send + poll - simulator checking", total - sim, None, None),
+    ]
+    for label, seconds, sql, queries in rows:
+        extra = f" {sql:>7.2f} {queries:>8}" if sql is not None else ""
+        log(f"  {label:<36} {seconds:>8.2f} {seconds / n * 1000:>8.2f} {n / seconds if seconds else 0:>8.0f}{extra}")
+    log(f"  process CPU during send + poll: {timings['cpu']:.1f} s (Odoo and the simulator share this process)")
+    log(f"  after send: {after_send}; at the end: {counts}")
+    log(f"  envelopes: {envelopes} ({accepted_envelopes} accepted; SEND_BATCH {submission.SEND_BATCH['EnvioDTE']}),"
+        f" uploads received {len(uploads)}, documents received {received}, "
+        f"duplicate uploads {len(sii.duplicate_uploads())}")
+    log(f"  simulator processing_stats: {stats['envelopes']} envelopes, {stats['documents']} documents, "
+        f"{stats['seconds']:.2f} s, {(stats['seconds_per_document'] or 0) * 1000:.2f} ms/document (baseline)")
+    log()
+    call_total = sum(calls.values())
+    log(f"SII calls (counted by the simulator): {call_total} for {n} documents in {envelopes} envelopes")
+    log(f"  {'endpoint':<12} {'calls':>6} {'per document':>13} {'per envelope':>13}")
+    for endpoint, count in sorted(calls.items(), key=lambda item: (-item[1], item[0])):
+        log(f"  {endpoint:<12} {count:>6} {count / n:>13.4f} {count / max(envelopes, 1):>13.2f}")
+    log(f"  {'total':<12} {call_total:>6} {call_total / n:>13.4f} {call_total / max(envelopes, 1):>13.2f}")
+    log()
+    log("Where the send + poll time goes (wall clock, outermost calls):")
+    log(f"  {'step':<62} {'s':>7} {'ms/doc':>7} {'calls':>6}")
+    for label, _owner, _attribute in STEPS:
+        if clock.calls[label]:
+            seconds = clock.seconds[label]
+            log(f"  {label:<62} {seconds:>7.2f} {seconds / n * 1000:>7.2f} {clock.calls[label]:>6}")
+    log()
+    ok = counts == {"accepted": n} and not sii.duplicate_uploads() and received == n
+    log(f"load average at the end: {load()}")
+    log(f"{'OK' if ok else 'PROBLEM'}: {n} documents, {counts}; posting {n / post_wall:.1f} invoices/s; "
+        f"send + poll {n / total:.0f} docs/s ({(total - sim) / n * 1000:.2f} ms/doc without the simulator's "
+        f"checking); {call_total / n:.4f} SII calls per document in {envelopes} envelopes")
+    if not ok:
+        sys.exit(1)
+
+
+main()
