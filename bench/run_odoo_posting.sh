@@ -18,62 +18,10 @@
 #   BENCH_SEED (18): see bench/bench_odoo_posting.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${ODOO_SRC:?set ODOO_SRC to an Odoo 18.0 tree}"
-ODOO_PYTHON=${ODOO_PYTHON:-$( [ -x "$ODOO_SRC/../venv/bin/python" ] && echo "$ODOO_SRC/../venv/bin/python" || echo python3 )}
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-odoo} PGPASSWORD=${PGPASSWORD:-odoo}
 DB=${ODOO_BENCH_DB:-l10n_cl_dte_bench}
-PORT=${ODOO_HTTP_PORT:-$("$ODOO_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+PORT=${ODOO_HTTP_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+. bench/throwaway_odoo.sh
 
-# Odoo finds an addon by its directory name: expose this checkout as l10n_cl_dte.
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    status=$?
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    if [ "${BENCH_KEEP_DB:-}" = 1 ]; then
-        echo "kept database $DB (data_dir $work/data)"
-    else
-        dropdb --if-exists "$DB" || true
-        rm -rf "$work"
-    fi
-    exit "$status"
-}
-trap cleanup EXIT
-mkdir "$work/addons"
-ln -s "$PWD" "$work/addons/l10n_cl_dte"
-cat > "$work/odoo.conf" <<CONF
-[options]
-addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$work/addons
-db_host = $PGHOST
-db_port = $PGPORT
-db_user = $PGUSER
-db_password = $PGPASSWORD
-http_interface = 127.0.0.1
-http_port = $PORT
-data_dir = $work/data
-max_cron_threads = 0
-CONF
-# odoo-bin [shell] OPTIONS: the subcommand must come first.
-odoo_bin() {
-    local command=()
-    if [ "${1:-}" = shell ]; then command=(shell); shift; fi
-    "$ODOO_PYTHON" "$ODOO_SRC/odoo-bin" "${command[@]}" -c "$work/odoo.conf" -d "$DB" "$@"
-}
-
-echo "== database $DB"
-dropdb --if-exists "$DB"
-if [ -n "${ODOO_TEMPLATE_DB:-}" ]; then
-    createdb -T "$ODOO_TEMPLATE_DB" "$DB"
-    modules=l10n_cl_dte
-else
-    modules=l10n_cl,l10n_cl_dte
-fi
-echo "   installing $modules${ODOO_TEMPLATE_DB:+ into a copy of $ODOO_TEMPLATE_DB}"
-odoo_bin -i "$modules" --without-demo=all --stop-after-init --log-level=warn > "$work/install.log" 2>&1 \
-    || { tail -50 "$work/install.log"; exit 1; }
 # A copied database keeps the template's compiled asset bundles, whose files stay in the template's
 # filestore: drop them so the server compiles the report CSS again into this run's data_dir.
 psql -q -d "$DB" -c "DELETE FROM ir_attachment WHERE url LIKE '/web/assets/%'"
