@@ -295,6 +295,7 @@ class AccountMove(models.Model):
     @api.model
     def _l10n_cl_dte_poll_envelopes(self, envelopes):
         for envelope in envelopes.sudo():
+            envelope.poll_count += 1
             try:
                 client = envelope.company_id._l10n_cl_dte_sii_client()
                 if envelope.state == "sent":

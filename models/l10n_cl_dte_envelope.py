@@ -66,8 +66,8 @@ class L10nClDteEnvelope(models.Model):
     def _l10n_cl_dte_poll_later(self):
         """Ask again later, waiting twice as long each time (30 s … 1 h)."""
         for envelope in self:
-            delay = min(FIRST_POLL_DELAY * (2 ** envelope.poll_count), MAX_POLL_DELAY)
-            envelope.write({"poll_count": envelope.poll_count + 1, "next_poll_at": fields.Datetime.now() + delay})
+            delay = min(FIRST_POLL_DELAY * (2 ** max(envelope.poll_count - 1, 0)), MAX_POLL_DELAY)
+            envelope.next_poll_at = fields.Datetime.now() + delay
         if self:
             self.env["account.move"]._l10n_cl_dte_trigger("ir_cron_l10n_cl_dte_poll", min(self.mapped("next_poll_at")))
 
