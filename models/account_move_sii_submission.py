@@ -348,8 +348,14 @@ class AccountMove(models.Model):
         envelope._l10n_cl_dte_log("status", "", _("Checked %s documents one by one.", len(envelope.move_ids)))
         if pending:
             envelope._l10n_cl_dte_poll_later()
+            return
+        statuses = set(envelope.move_ids.mapped("l10n_cl_dte_status"))
+        if not statuses:
+            envelope.state = "failed"  # the SII never received it: its documents go in a new envelope
+        elif statuses <= {"accepted", "objected"}:
+            envelope.state = "objected" if "objected" in statuses else "accepted"
         else:
-            envelope.state = "failed" if not envelope.move_ids.filtered("l10n_cl_dte_envelope_id") else "accepted"
+            envelope.state = "rejected" if statuses == {"rejected"} else "mixed"
 
     def _l10n_cl_dte_document_status(self, client):
         self.ensure_one()
