@@ -69,7 +69,7 @@ class DatabaseTokenCache(TokenCache):
     @staticmethod
     def _write(cr, key, cached):
         if cached is None:
-            cr.execute("DELETE FROM l10n_cl_dte_token WHERE key = %s", (str(key),))
+            cr.execute("DELETE FROM l10n_cl_dte_token WHERE key = %s", (str(key),), log_exceptions=False)
             return
         cr.execute(
             """
@@ -78,4 +78,5 @@ class DatabaseTokenCache(TokenCache):
                                             expires_at = EXCLUDED.expires_at
             """,
             (str(key), cached.token, cached.issued_at, cached.expires_at),
+            log_exceptions=False,  # a concurrent renewal is expected and handled by the caller
         )
