@@ -191,16 +191,7 @@ def _attention(header):
 def parse_seed(data, service="CrSeed.getSeed"):
     """The seed of a getSeed (SOAP, decoded) or boleta.electronica.semilla answer."""
     root, header = _respuesta(data, service)
-    status = header.get("ESTADO")
-    if not _is_zero(status):
-        glosa = header.get("GLOSA") or "no seed"
-        if status in _AUTH_TRANSIENT or status is None:
-            raise RetryableFault(f"{service} answered ESTADO {status} ({glosa})")
-        raise AuthenticationError(service=service, status=status, glosa=glosa)
-    seed = (findtext(root, "RESP_BODY/SEMILLA") or "").strip()
-    if not seed:
-        raise AnswerUnreadable(f"{service} answered ESTADO {status} without a SEMILLA")
-    return seed
+    return _authentication_value(root, header, service, "SEMILLA", "seed")
 
 
 def parse_token(data, service="GetTokenFromSeed.getToken"):
@@ -212,16 +203,21 @@ def parse_token(data, service="GetTokenFromSeed.getToken"):
         root, header = _respuesta(data, service)
     except AnswerUnreadable:
         raise AnswerUnreadable(f"{service} answered something that is not its XML answer") from None
+    return _authentication_value(root, header, service, "TOKEN", "token")
+
+
+def _authentication_value(root, header, service, element, what):
+    """The SEMILLA or TOKEN of an authentication answer whose ESTADO is 0, else the typed error."""
     status = header.get("ESTADO")
     if not _is_zero(status):
-        glosa = header.get("GLOSA") or "no token"
+        glosa = header.get("GLOSA") or f"no {what}"
         if status in _AUTH_TRANSIENT or status is None:
             raise RetryableFault(f"{service} answered ESTADO {status} ({glosa})")
         raise AuthenticationError(service=service, status=status, glosa=glosa)
-    token = (findtext(root, "RESP_BODY/TOKEN") or "").strip()
-    if not token:
-        raise AnswerUnreadable(f"{service} answered ESTADO {status} without a TOKEN")
-    return token
+    value = (findtext(root, f"RESP_BODY/{element}") or "").strip()
+    if not value:
+        raise AnswerUnreadable(f"{service} answered ESTADO {status} without a {element}")
+    return value
 
 
 # --- uploads ---------------------------------------------------------------------------
