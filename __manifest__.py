@@ -7,7 +7,7 @@
     "author": "l10n_cl_dte contributors",
     "website": "https://github.com/l10n-cl-dte/l10n_cl_dte",
     "license": "LGPL-3",
-    "depends": ["l10n_cl", "mail"],
+    "depends": ["l10n_cl", "mail", "point_of_sale"],
     "excludes": ["l10n_cl_edi"],
     "external_dependencies": {
         "python": [
@@ -37,9 +37,14 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
+        "views/pos_views.xml",
         "views/menus.xml",
         "report/report_invoice.xml",
     ],
+    "assets": {
+        "point_of_sale._assets_pos": ["l10n_cl_dte/static/src/pos/**/*"],
+        "web.assets_tests": ["l10n_cl_dte/static/tests/tours/**/*"],
+    },
     "installable": True,
     "application": False,
 }

@@ -40,7 +40,9 @@ from stdnum.cl import rut as stdnum_rut
 
 import odoo
 from odoo import Command, fields
-from odoo.addons.l10n_cl_dte.models import account_move_sii_submission as submission
+from odoo.addons.l10n_cl_dte.models import l10n_cl_dte_envelope as envelope_model
+from odoo.addons.l10n_cl_dte.models import l10n_cl_dte_sii_document as document
+from odoo.addons.l10n_cl_dte.models import l10n_cl_dte_submission as submission
 from odoo.addons.l10n_cl_dte.sii_engine import identities
 from odoo.addons.l10n_cl_dte.sii_engine.simulator import start_simulator
 from odoo.addons.l10n_cl_dte.sii_engine.transport import SiiClient
@@ -211,16 +213,17 @@ def post_invoices(moves):
 
 # (label, owner, attribute): wall-clock timers around the outermost call, no profiler.
 STEPS = [
-    ("_l10n_cl_dte_lock_pending (SELECT ... FOR UPDATE SKIP LOCKED)", submission.AccountMove,
+    ("_l10n_cl_dte_lock_pending (SELECT ... FOR UPDATE SKIP LOCKED)", document.L10nClDteSiiDocument,
      "_l10n_cl_dte_lock_pending"),
-    ("_l10n_cl_dte_sendable (read + XSD-check each signed DTE)", submission.AccountMove, "_l10n_cl_dte_sendable"),
-    ("build_envelope (EnvioDTE, signed)", submission.engine_envelope, "build_envelope"),
+    ("_l10n_cl_dte_sendable (read + XSD-check each signed DTE)", document.L10nClDteSiiDocument, "_l10n_cl_dte_sendable"),
+    ("build_envelope (EnvioDTE, signed)", document.engine_envelope, "build_envelope"),
     ("SiiClient.upload_envelope (HTTP + simulator check)", SiiClient, "upload_envelope"),
-    ("_l10n_cl_dte_lock_due_envelopes", submission.AccountMove, "_l10n_cl_dte_lock_due_envelopes"),
+    ("_l10n_cl_dte_lock_due_envelopes", submission.L10nClDteEnvelope, "_l10n_cl_dte_lock_due_envelopes"),
     ("SiiClient.envelope_status (getEstUp)", SiiClient, "envelope_status"),
     ("SiiClient.document_status (getEstDte)", SiiClient, "document_status"),
-    ("_l10n_cl_dte_set_outcome (write + chatter)", submission.AccountMove, "_l10n_cl_dte_set_outcome"),
-    ("_commit (COMMIT of each batch)", submission, "_commit"),
+    ("_l10n_cl_dte_set_outcome (write + chatter)", document.L10nClDteSiiDocument, "_l10n_cl_dte_set_outcome"),
+    ("commit_batch (COMMIT after each batch)", submission, "commit_batch"),
+    ("commit_batch (COMMIT before each upload)", document, "commit_batch"),
 ]
 
 
@@ -295,7 +298,7 @@ def send_and_poll(ctx):
             # Not timed: make every waiting envelope due now (the poller waits 30 s after an upload otherwise).
             cr.execute(
                 "UPDATE l10n_cl_dte_envelope SET next_poll_at = %s WHERE company_id = %s AND state IN %s",
-                (fields.Datetime.now() - timedelta(seconds=1), company.id, submission.WAITING_STATES),
+                (fields.Datetime.now() - timedelta(seconds=1), company.id, envelope_model.WAITING_STATES),
             )
             cr.commit()
             env.invalidate_all()
@@ -380,7 +383,7 @@ def main():
         log(f"  {label:<36} {seconds:>8.2f} {seconds / n * 1000:>8.2f} {n / seconds if seconds else 0:>8.0f}{extra}")
     log(f"  process CPU during send + poll: {timings['cpu']:.1f} s (Odoo and the simulator share this process)")
     log(f"  after send: {after_send}; at the end: {counts}")
-    log(f"  envelopes: {envelopes} ({accepted_envelopes} accepted; SEND_BATCH {submission.SEND_BATCH['EnvioDTE']}),"
+    log(f"  envelopes: {envelopes} ({accepted_envelopes} accepted; SEND_BATCH {document.SEND_BATCH['EnvioDTE']}),"
         f" uploads received {len(uploads)}, documents received {received}, "
         f"duplicate uploads {len(sii.duplicate_uploads())}")
     log(f"  simulator processing_stats: {stats['envelopes']} envelopes, {stats['documents']} documents, "

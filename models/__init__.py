@@ -7,8 +7,14 @@ from . import res_config_settings
 from . import l10n_cl_dte_certificate
 from . import l10n_cl_dte_caf
 from . import l10n_cl_dte_reference
-from . import account_move_dte_document
-from . import account_move
 from . import l10n_cl_dte_token
 from . import l10n_cl_dte_envelope
-from . import account_move_sii_submission
+from . import l10n_cl_dte_sii_document
+from . import l10n_cl_dte_submission
+from . import account_move_dte_document
+from . import account_move
+from . import account_move_customer_exchange
+from . import pos_config
+from . import pos_order_dte_document
+from . import pos_order
+from . import pos_session

@@ -1,48 +1,27 @@
-import base64
 import logging
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..sii_engine import barcode as engine_barcode
 from ..sii_engine import dte as engine_dte
 from ..sii_engine.errors import SiiEngineError
 from .engine_errors import engine_error_message
 from .l10n_cl_dte_reference import SII_REFERENCE_REASONS
+from .l10n_cl_dte_sii_document import BOLETA_CODES, SENT_STATES
 
 _logger = logging.getLogger(__name__)
 
 # Documents this addon stamps on posting; boletas (39/41) mostly come from the POS.
 ELECTRONIC_CODES = frozenset({"33", "34", "39", "41", "46", "56", "61", "110", "111", "112"})
 NOTE_CODES = frozenset({"56", "61", "111", "112"})
-BOLETA_CODES = frozenset({"39", "41"})
 EXPORT_CODES = frozenset({"110", "111", "112"})
 MAX_LINES = 60
-SENT_STATES = ("sent", "accepted", "objected", "rejected", "send_failed")
-
-DTE_STATES = [
-    ("to_send", "To Send"),
-    ("sent", "Sent, Waiting for SII"),
-    ("accepted", "Accepted"),
-    ("objected", "Accepted with Objections"),
-    ("rejected", "Rejected"),
-    ("send_failed", "Send Failed, Will Retry"),
-]
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "l10n_cl_dte.sii.document"]
 
-    l10n_cl_dte_status = fields.Selection(
-        DTE_STATES, string="DTE Status", copy=False, tracking=True, index="btree_not_null", readonly=True
-    )
-    l10n_cl_dte_folio = fields.Integer(string="DTE Folio", copy=False, readonly=True)
-    l10n_cl_dte_caf_id = fields.Many2one("l10n_cl_dte.caf", string="CAF", copy=False, readonly=True)
-    l10n_cl_dte_file_id = fields.Many2one("ir.attachment", string="DTE XML", copy=False, readonly=True)
-    l10n_cl_dte_ted = fields.Text(string="Electronic Stamp (TED)", copy=False, readonly=True)
-    l10n_cl_dte_barcode = fields.Binary(string="Stamp Barcode", compute="_compute_l10n_cl_dte_barcode")
-    l10n_cl_sii_track_id = fields.Char(string="SII Track ID", copy=False, readonly=True)
-    l10n_cl_sii_message = fields.Text(string="Last SII Message", copy=False, readonly=True)
     l10n_cl_dte_reference_ids = fields.One2many(
         "l10n_cl_dte.reference", "move_id", string="SII References", copy=True
     )
@@ -61,20 +40,13 @@ class AccountMove(models.Model):
         for move in self:
             move.l10n_cl_dte_electronic = move._l10n_cl_dte_required()
 
-    @api.depends("l10n_cl_dte_ted", "company_id.l10n_cl_dte_barcode")
-    def _compute_l10n_cl_dte_barcode(self):
-        for move in self:
-            move.l10n_cl_dte_barcode = move._l10n_cl_dte_barcode_png() and base64.b64encode(
-                move._l10n_cl_dte_barcode_png()
-            )
+    _l10n_cl_dte_issued_sql = "rec.state = 'posted'"
 
-    def _l10n_cl_dte_barcode_png(self):
-        if not self.l10n_cl_dte_ted:
-            return False
-        ted = self.l10n_cl_dte_ted.encode("ISO-8859-1")
-        if self.company_id.l10n_cl_dte_barcode == "qr":
-            return engine_barcode.ted_qr_png(ted)
-        return engine_barcode.ted_pdf417_png(ted)
+    def _l10n_cl_dte_issue_date(self):
+        return self.invoice_date
+
+    def _l10n_cl_dte_total(self):
+        return self.amount_total
 
     def _l10n_cl_dte_required(self):
         """Whether posting this move must stamp and sign an electronic document."""
@@ -122,7 +94,9 @@ class AccountMove(models.Model):
         if company.l10n_cl_dte_environment == "production" and not company.l10n_cl_dte_resolution_date:
             problems.append(_("Set the SII resolution number and date in the Invoicing settings (Chile: electronic documents)."))
         partner = self.commercial_partner_id
-        if code not in BOLETA_CODES | EXPORT_CODES:
+        # A note on a boleta may go to the SII's generic receiver, who has no giro or address.
+        generic_note = code in NOTE_CODES and partner.vat and not partner._l10n_cl_dte_has_real_rut()
+        if code not in BOLETA_CODES | EXPORT_CODES and not generic_note:
             if not partner.vat:
                 problems.append(_("Set the RUT of the customer %s.", partner.display_name))
             if not partner.l10n_cl_activity_description:
@@ -241,13 +215,3 @@ class AccountMove(models.Model):
                   "references it.", ", ".join(issued.mapped("display_name")))
             )
         return super().button_cancel()
-
-    def action_l10n_cl_dte_download_xml(self):
-        self.ensure_one()
-        if not self.l10n_cl_dte_file_id:
-            raise UserError(_("This document has no electronic document yet."))
-        return {
-            "type": "ir.actions.act_url",
-            "url": f"/web/content/{self.l10n_cl_dte_file_id.id}?download=true",
-            "target": "self",
-        }

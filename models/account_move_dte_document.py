@@ -13,8 +13,6 @@ from odoo.exceptions import UserError
 from odoo.tools import float_is_zero, html2plaintext
 
 from ..sii_engine import document as engine_document
-from ..sii_engine import rut as engine_rut
-from ..sii_engine.errors import RutError
 from ..sii_engine.totals import round_amount
 
 VAT_SII_CODE = 14
@@ -29,34 +27,13 @@ def _decimal(value, digits=6):
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    def _l10n_cl_dte_rut(self, partner, what):
-        try:
-            return engine_rut.normalize(partner.vat)
-        except RutError:
-            raise UserError(
-                _("%(what)s %(partner)s has no valid RUT: set its Tax ID (e.g. 76192083-9).",
-                  what=what, partner=partner.display_name)
-            ) from None
-
     def _l10n_cl_dte_issuer(self):
-        company = self.company_id
-        partner = company.partner_id
-        return engine_document.Issuer(
-            rut=self._l10n_cl_dte_rut(partner, _("The company")),
-            name=company.name,
-            activity=company.l10n_cl_activity_description or "",
-            economic_activities=tuple(int(code) for code in company.l10n_cl_dte_activity_ids.mapped("code")),
-            address=" ".join(filter(None, [partner.street, partner.street2])),
-            commune=partner.city or "",
-            city=partner.state_id.name or partner.city or "",
-            email=company.l10n_cl_dte_email or "",
-            phone=partner.phone or "",
-        )
+        return self.company_id._l10n_cl_dte_engine_issuer()
 
     def _l10n_cl_dte_receiver(self):
         partner = self.commercial_partner_id
         export = self.l10n_latam_document_type_id.code in EXPORT_CODES
-        rut = FOREIGN_RECEIVER_RUT if export else self._l10n_cl_dte_rut(partner, _("The customer"))
+        rut = FOREIGN_RECEIVER_RUT if export else partner._l10n_cl_dte_engine_rut(_("The customer"))
         return engine_document.Receiver(
             rut=rut,
             name=partner.name or "",

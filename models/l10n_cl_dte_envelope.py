@@ -36,6 +36,7 @@ class L10nClDteEnvelope(models.Model):
     )
     kind = fields.Selection([("EnvioDTE", "EnvioDTE"), ("EnvioBOLETA", "EnvioBOLETA")], required=True, readonly=True)
     move_ids = fields.One2many("account.move", "l10n_cl_dte_envelope_id", string="Documents", readonly=True)
+    pos_order_ids = fields.One2many("pos.order", "l10n_cl_dte_envelope_id", string="POS Boletas", readonly=True)
     document_count = fields.Integer(compute="_compute_document_count")
     attachment_id = fields.Many2one("ir.attachment", string="Signed Envelope", readonly=True)
     track_id = fields.Char(string="SII Track ID", readonly=True, index=True, copy=False)
@@ -54,7 +55,12 @@ class L10nClDteEnvelope(models.Model):
 
     def _compute_document_count(self):
         for envelope in self:
-            envelope.document_count = len(envelope.move_ids)
+            envelope.document_count = len(envelope.move_ids) + len(envelope.pos_order_ids)
+
+    def _l10n_cl_dte_documents(self):
+        """The envelope's documents: invoices or POS orders (one envelope holds one model)."""
+        self.ensure_one()
+        return self.move_ids or self.pos_order_ids
 
     def _l10n_cl_dte_log(self, operation, code, message):
         self.ensure_one()
@@ -72,13 +78,14 @@ class L10nClDteEnvelope(models.Model):
             self.env["account.move"]._l10n_cl_dte_trigger("ir_cron_l10n_cl_dte_poll", min(self.mapped("next_poll_at")))
 
     def action_l10n_cl_dte_check_status(self):
-        self.env["account.move"]._l10n_cl_dte_poll_envelopes(self.filtered(lambda e: e.state in WAITING_STATES))
+        self._l10n_cl_dte_poll()
 
     def action_l10n_cl_dte_retry(self):
         """Send the documents of a failed upload again (they were certainly not received)."""
-        moves = self.filtered(lambda e: e.state == "failed").move_ids
-        moves.write({"l10n_cl_dte_next_try": fields.Datetime.now()})
-        moves.action_l10n_cl_dte_send()
+        for envelope in self.filtered(lambda e: e.state == "failed"):
+            documents = envelope._l10n_cl_dte_documents()
+            documents.write({"l10n_cl_dte_next_try": fields.Datetime.now()})
+            documents.action_l10n_cl_dte_send()
 
 
 class L10nClDteEnvelopeAnswer(models.Model):

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..sii_engine import document as engine_document
+
 SII_ENVIRONMENTS = [
     ("certification", "SII certification (maullin)"),
     ("production", "SII production (palena)"),
@@ -79,6 +81,16 @@ class ResCompany(models.Model):
         required=True,
     )
 
+    l10n_cl_dte_boleta_limit_uf = fields.Float(
+        string="Anonymous Boleta Limit (UF)",
+        default=135.0,
+        help="Above this amount a POS boleta must name a customer with a RUT. 0: no limit.",
+    )
+    l10n_cl_dte_uf_value = fields.Float(
+        string="UF Value",
+        help="Pesos per UF to apply the boleta limit when the currency CLF has no rate in Odoo.",
+    )
+
     @api.constrains("l10n_cl_dte_activity_ids")
     def _check_l10n_cl_dte_activities(self):
         for company in self:
@@ -89,6 +101,36 @@ class ResCompany(models.Model):
         self.ensure_one()
         specific = self.l10n_cl_dte_folio_threshold_ids.filtered(lambda t: t.document_type_id == document_type)
         return specific[:1].threshold if specific else self.l10n_cl_dte_folio_alert_default
+
+    def _l10n_cl_dte_engine_issuer(self):
+        """The company as the issuer of its DTEs (the engine's Emisor)."""
+        self.ensure_one()
+        partner = self.partner_id
+        return engine_document.Issuer(
+            rut=partner._l10n_cl_dte_engine_rut(_("The company")),
+            name=self.name,
+            activity=self.l10n_cl_activity_description or "",
+            economic_activities=tuple(int(code) for code in self.l10n_cl_dte_activity_ids.mapped("code")),
+            address=" ".join(filter(None, [partner.street, partner.street2])),
+            commune=partner.city or "",
+            city=partner.state_id.name or partner.city or "",
+            email=self.l10n_cl_dte_email or "",
+            phone=partner.phone or "",
+        )
+
+    def _l10n_cl_dte_boleta_limit(self):
+        """The anonymous boleta limit in the company's currency (0: not enforced)."""
+        self.ensure_one()
+        if not self.l10n_cl_dte_boleta_limit_uf:
+            return 0.0
+        uf = self.env.ref("base.CLF", raise_if_not_found=False)
+        today = fields.Date.context_today(self)
+        has_rate = uf and self.env["res.currency.rate"].sudo().search_count(
+            [("currency_id", "=", uf.id), ("company_id", "in", [self.id, False]), ("name", "<=", today)], limit=1
+        )
+        if has_rate:
+            return uf._convert(self.l10n_cl_dte_boleta_limit_uf, self.currency_id, self, today)
+        return self.currency_id.round(self.l10n_cl_dte_boleta_limit_uf * self.l10n_cl_dte_uf_value)
 
     def _l10n_cl_dte_uses_electronic_documents(self):
         self.ensure_one()

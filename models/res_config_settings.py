@@ -21,3 +21,5 @@ class ResConfigSettings(models.TransientModel):
     l10n_cl_dte_customer_exchange = fields.Selection(
         related="company_id.l10n_cl_dte_customer_exchange", readonly=False
     )
+    l10n_cl_dte_boleta_limit_uf = fields.Float(related="company_id.l10n_cl_dte_boleta_limit_uf", readonly=False)
+    l10n_cl_dte_uf_value = fields.Float(related="company_id.l10n_cl_dte_uf_value", readonly=False)

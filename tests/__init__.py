@@ -6,3 +6,4 @@ from . import test_dte_activities
 from . import test_report
 from . import test_sii_submission
 from . import test_sii_submission_concurrency
+from . import test_pos_boleta

@@ -23,6 +23,7 @@ class TestSiiSubmission(TestClDteCommon):
         })
         cls.caf_33 = cls.load_caf(cls.doc_33, 1, 100)
         cls.Move = cls.env["account.move"]
+        cls.Envelope = cls.env["l10n_cl_dte.envelope"]
 
     def setUp(self):
         super().setUp()
@@ -48,7 +49,7 @@ class TestSiiSubmission(TestClDteCommon):
         for _round in range(rounds):
             envelopes = moves.l10n_cl_dte_envelope_id
             envelopes.write({"next_poll_at": fields.Datetime.now() - timedelta(seconds=1)})
-            self.Move._cron_l10n_cl_dte_poll()
+            self.Envelope._cron_l10n_cl_dte_poll()
             if not moves.filtered(lambda m: m.l10n_cl_dte_status == "sent"):
                 return
         self.fail(f"still waiting for the SII after {rounds} polls: {moves.mapped('l10n_cl_sii_message')}")
@@ -58,7 +59,7 @@ class TestSiiSubmission(TestClDteCommon):
 
     def test_posted_invoices_are_sent_in_one_envelope_and_accepted(self):
         moves = self.post_invoices(3)
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         envelope = moves.l10n_cl_dte_envelope_id
         self.assertEqual(len(envelope), 1)
         self.assertEqual(envelope.state, "sent")
@@ -77,7 +78,7 @@ class TestSiiSubmission(TestClDteCommon):
         moves = self.post_invoices(3)
         rejected = moves[2]
         self.sii.force_outcome(COMPANY_RUT, 33, rejected.l10n_cl_dte_folio, "rejected", reason="Monto incorrecto")
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         self.poll_until_final(moves)
         self.assertEqual(set((moves - rejected).mapped("l10n_cl_dte_status")), {"accepted"})
         self.assertEqual(rejected.l10n_cl_dte_status, "rejected")
@@ -88,7 +89,7 @@ class TestSiiSubmission(TestClDteCommon):
     def test_objected_document(self):
         moves = self.post_invoices(1)
         self.sii.force_outcome(COMPANY_RUT, 33, moves.l10n_cl_dte_folio, "objected", reason="Giro del receptor")
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         self.poll_until_final(moves)
         self.assertEqual(moves.l10n_cl_dte_status, "objected")
         self.assertEqual(moves.l10n_cl_dte_envelope_id.state, "objected")
@@ -101,13 +102,13 @@ class TestSiiSubmission(TestClDteCommon):
                 moves = self.post_invoices(1)
                 for _attempt in range(4):  # more than the cron's retries
                     self.sii.inject_fault("getSeed", kind, **params)
-                self.Move._cron_l10n_cl_dte_send()
+                self.Envelope._cron_l10n_cl_dte_send()
                 self.assertEqual(moves.l10n_cl_dte_status, "send_failed")
                 self.assertGreater(moves.l10n_cl_dte_next_try, fields.Datetime.now())
                 self.assertIn("next try", moves.l10n_cl_sii_message)
                 self.sii.reset()
                 self.retry_now(moves)
-                self.Move._cron_l10n_cl_dte_send()
+                self.Envelope._cron_l10n_cl_dte_send()
                 self.assertEqual(moves.l10n_cl_dte_status, "sent")
                 self.poll_until_final(moves)
                 self.assertEqual(moves.l10n_cl_dte_status, "accepted")
@@ -125,7 +126,7 @@ class TestSiiSubmission(TestClDteCommon):
             for _fault in range(4):
                 self.sii.inject_fault("getSeed", "http_500")
             self.retry_now(moves)
-            self.Move._cron_l10n_cl_dte_send()
+            self.Envelope._cron_l10n_cl_dte_send()
             self.assertEqual(moves.l10n_cl_dte_send_attempts, attempt)
         activity = moves.activity_ids.filtered(lambda a: a.user_id == manager)
         self.assertEqual(len(activity), 1)
@@ -136,14 +137,14 @@ class TestSiiSubmission(TestClDteCommon):
 
     def test_expired_token_is_renewed_and_tokens_are_reused_across_runs(self):
         self.post_invoices(1)
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         self.assertEqual(self.sii.call_count("getToken"), 1)
         self.post_invoices(1)
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         self.assertEqual(self.sii.call_count("getToken"), 1, "the token stored in the database is reused")
         self.sii.inject_fault("DTEUpload", "expired_token")
         moves = self.post_invoices(1)
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         self.assertEqual(moves.l10n_cl_dte_status, "sent")
         self.assertEqual(self.sii.call_count("getToken"), 2)
 
@@ -151,11 +152,11 @@ class TestSiiSubmission(TestClDteCommon):
         moves = self.post_invoices(2)
         # The SII receives the envelope, but its answer is lost: the client gives up waiting.
         self.sii.inject_fault("DTEUpload", "reset", process=True)
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         envelope = moves.l10n_cl_dte_envelope_id
         self.assertEqual(envelope.state, "unknown")
         self.assertEqual(set(moves.mapped("l10n_cl_dte_status")), {"sent"})
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         self.assertEqual(self.sii.upload_count(endpoint="DTEUpload"), 1, "never sent again blindly")
         self.poll_until_final(moves)
         self.assertEqual(set(moves.mapped("l10n_cl_dte_status")), {"accepted"})
@@ -165,12 +166,12 @@ class TestSiiSubmission(TestClDteCommon):
     def test_unknown_upload_that_never_arrived_is_sent_again(self):
         moves = self.post_invoices(1)
         self.sii.inject_fault("DTEUpload", "reset")
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         self.assertEqual(moves.l10n_cl_dte_envelope_id.state, "unknown")
         moves.l10n_cl_dte_envelope_id.next_poll_at = fields.Datetime.now() - timedelta(seconds=1)
-        self.Move._cron_l10n_cl_dte_poll()
+        self.Envelope._cron_l10n_cl_dte_poll()
         self.assertEqual(moves.l10n_cl_dte_status, "to_send", "the SII says it never received it (FAU)")
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         self.poll_until_final(moves)
         self.assertEqual(moves.l10n_cl_dte_status, "accepted")
 
@@ -178,7 +179,7 @@ class TestSiiSubmission(TestClDteCommon):
         moves = self.post_invoices(3)
         broken = moves[1]
         broken.l10n_cl_dte_file_id.raw = broken.l10n_cl_dte_file_id.raw.replace(b"<TipoDTE>33</TipoDTE>", b"")
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         self.assertEqual(broken.l10n_cl_dte_status, "send_failed")
         self.assertIn("schema", broken.l10n_cl_sii_message)
         self.assertEqual(set((moves - broken).mapped("l10n_cl_dte_status")), {"sent"})
@@ -195,7 +196,7 @@ class TestSiiSubmission(TestClDteCommon):
 
     def test_accepted_document_is_locked(self):
         moves = self.post_invoices(1)
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         self.poll_until_final(moves)
         with self.assertRefused(Exception, "credit note"):
             moves.button_draft()
@@ -204,7 +205,7 @@ class TestSiiSubmission(TestClDteCommon):
         self.company.l10n_cl_dte_customer_exchange = "accepted"
         self.customer.l10n_cl_dte_email = "dte@sii.example"
         moves = self.post_invoices(1)
-        self.Move._cron_l10n_cl_dte_send()
+        self.Envelope._cron_l10n_cl_dte_send()
         self.poll_until_final(moves)
         mail = self.env["mail.mail"].search([("model", "=", "account.move"), ("res_id", "=", moves.id)])
         self.assertEqual(len(mail), 1)

@@ -21,7 +21,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 
-from ..models import account_move_sii_submission as submission
+from ..models import l10n_cl_dte_sii_document as submission
 from ..sii_engine import identities
 from ..sii_engine.simulator import start_simulator
 from .common import CERTIFICATE_PASSWORD, COMPANY_RUT, CUSTOMER_RUT, SIGNER_RUT
@@ -250,10 +250,10 @@ class TestSiiSubmissionConcurrency(BaseCase):
         return errors
 
     def send_cron(self, env):
-        env["account.move"]._cron_l10n_cl_dte_send()
+        env["l10n_cl_dte.envelope"]._cron_l10n_cl_dte_send()
 
     def poll_cron(self, env):
-        env["account.move"]._cron_l10n_cl_dte_poll()
+        env["l10n_cl_dte.envelope"]._cron_l10n_cl_dte_poll()
 
     def slow_uploads(self, count):
         for _upload in range(count):
@@ -418,7 +418,7 @@ class TestSiiSubmissionConcurrency(BaseCase):
                 if uploading:
                     break
                 time.sleep(0.05)
-            env["account.move"]._cron_l10n_cl_dte_poll()
+            env["l10n_cl_dte.envelope"]._cron_l10n_cl_dte_poll()
 
         with self.committing():
             errors = self.run_workers(self.send_cron, poll_while_uploading, start_together=False)

@@ -1,0 +1,213 @@
+"""Boletas at the till: every paid POS order of a Chilean company is an electronic document.
+
+The order's folio is taken, and its boleta (39, or 41 when every line is
+exempt) built, stamped and signed, while the POS synchronises the order, in the
+same transaction: the CAF key and the certificate stay on the server, and the
+receipt prints what the server returns. A customer who asks for a factura gets
+Odoo's POS invoice (33/34, stamped when posted); a return becomes a credit note
+(61) citing the boleta or factura it returns. Boletas go to the SII in
+EnvioBOLETA envelopes by the same scheduled actions as invoices.
+"""
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..sii_engine import dte as engine_dte
+from ..sii_engine.errors import SiiEngineError
+from .engine_errors import engine_error_message
+from .l10n_cl_dte_reference import SII_REFERENCE_REASONS
+
+DOCUMENT_TYPE_XMLIDS = {
+    "33": "l10n_cl.dc_a_f_dte",
+    "34": "l10n_cl.dc_y_f_dte",
+    "39": "l10n_cl.dc_b_f_dte",
+    "41": "l10n_cl.dc_b_e_dte",
+    "61": "l10n_cl.dc_nc_f_dte",
+}
+# The names the SII prints in the document box: legal text, the same in every language.
+SII_DOCUMENT_NAMES = {
+    "33": "FACTURA ELECTRÓNICA",
+    "34": "FACTURA NO AFECTA O EXENTA ELECTRÓNICA",
+    "39": "BOLETA ELECTRÓNICA",
+    "41": "BOLETA NO AFECTA O EXENTA ELECTRÓNICA",
+    "56": "NOTA DE DÉBITO ELECTRÓNICA",
+    "61": "NOTA DE CRÉDITO ELECTRÓNICA",
+}
+
+
+class PosOrder(models.Model):
+    _name = "pos.order"
+    _inherit = ["pos.order", "l10n_cl_dte.sii.document"]
+
+    l10n_latam_document_type_id = fields.Many2one(
+        "l10n_latam.document.type", string="Document Type", copy=False, readonly=True, index="btree_not_null"
+    )
+    l10n_cl_dte_date = fields.Date(string="DTE Issue Date", copy=False, readonly=True)
+    # What the receipt prints: the boleta's, or the invoice's when the order was invoiced.
+    l10n_cl_dte_receipt_folio = fields.Integer(compute="_compute_l10n_cl_dte_receipt")
+    l10n_cl_dte_receipt_document = fields.Char(compute="_compute_l10n_cl_dte_receipt")
+    l10n_cl_dte_receipt_barcode = fields.Char(compute="_compute_l10n_cl_dte_receipt")
+    l10n_cl_dte_receipt_resolution = fields.Char(compute="_compute_l10n_cl_dte_receipt")
+    l10n_cl_dte_receipt_sii_office = fields.Char(compute="_compute_l10n_cl_dte_receipt")
+
+    _sql_constraints = [
+        (
+            "l10n_cl_dte_folio_unique",
+            "unique(company_id, l10n_latam_document_type_id, l10n_cl_dte_folio)",
+            "This folio was already issued for this document type.",
+        ),
+    ]
+
+    @api.depends("l10n_cl_dte_ted", "account_move.l10n_cl_dte_ted")
+    def _compute_l10n_cl_dte_receipt(self):
+        for order in self:
+            document = order if order.l10n_cl_dte_folio else order.account_move
+            company = order.company_id
+            png = document.l10n_cl_dte_barcode if document.l10n_cl_dte_folio else False
+            order.l10n_cl_dte_receipt_folio = document.l10n_cl_dte_folio
+            order.l10n_cl_dte_receipt_document = SII_DOCUMENT_NAMES.get(
+                document.l10n_latam_document_type_id.code, document.l10n_latam_document_type_id.name or False
+            )
+            order.l10n_cl_dte_receipt_barcode = png and f"data:image/png;base64,{png.decode()}"
+            resolution_date = company.l10n_cl_dte_resolution_date
+            order.l10n_cl_dte_receipt_resolution = (
+                f"Res. Ex. SII N° {company.l10n_cl_dte_resolution_number} de {resolution_date.year}"
+                if resolution_date else False
+            )
+            order.l10n_cl_dte_receipt_sii_office = (
+                f"S.I.I. - {company.l10n_cl_sii_regional_office.upper()}" if company.l10n_cl_sii_regional_office else False
+            )
+
+    # --- what the submission needs ---------------------------------------------------------
+
+    def _l10n_cl_dte_issue_date(self):
+        return self.l10n_cl_dte_date
+
+    def _l10n_cl_dte_total(self):
+        return self.amount_total
+
+    # --- at synchronisation ----------------------------------------------------------------
+
+    def _process_saved_order(self, draft):
+        electronic = not draft and self.state != "cancel" and self.config_id.l10n_cl_dte_enabled
+        if electronic:
+            self._l10n_cl_dte_prepare()
+        order_id = super()._process_saved_order(draft)
+        if electronic and self.state == "paid" and not self.to_invoice and not self.l10n_cl_dte_folio:
+            self._l10n_cl_dte_issue_boleta()
+        return order_id
+
+    def _l10n_cl_dte_prepare(self):
+        """Decide, before the order is paid, which document it gets; refuse what the SII would."""
+        self.ensure_one()
+        if self.amount_total < 0:
+            # A return: the SII reduces or annuls a boleta or factura only by a credit note citing it.
+            self.to_invoice = True
+            if not self.partner_id:
+                self.partner_id = self.refunded_order_id.partner_id or self.env.ref("l10n_cl.par_cfa")
+        if self.to_invoice:
+            journal = self.config_id.invoice_journal_id
+            if not journal.l10n_latam_use_documents:
+                raise UserError(
+                    _("The invoice journal %(journal)s of %(pos)s must use documents (its setting \"Use "
+                      "Documents\") so that invoices and credit notes from the till are electronic documents.",
+                      journal=journal.display_name, pos=self.config_id.display_name)
+                )
+            return
+        limit = self.config_id.l10n_cl_dte_boleta_limit
+        buyer = self.partner_id.commercial_partner_id
+        if (not self.to_invoice and limit and self.currency_id.compare_amounts(self.amount_total, limit) > 0
+                and not (buyer and buyer._l10n_cl_dte_has_real_rut())):
+            raise UserError(
+                _("A boleta above %(limit)s (%(uf)s UF) must name its buyer: select a customer with a RUT, "
+                  "or issue an invoice.",
+                  limit=self.currency_id.format(limit), uf=self.company_id.l10n_cl_dte_boleta_limit_uf)
+            )
+
+    def _l10n_cl_dte_boleta_type(self):
+        exempt = all(self._l10n_cl_dte_line_is_exempt(line) for line in self.lines if line.price_subtotal_incl > 0)
+        return self.env.ref(DOCUMENT_TYPE_XMLIDS["41" if exempt else "39"])
+
+    def _l10n_cl_dte_issue_boleta(self):
+        """Take the folio, build, stamp, sign and attach the boleta; mark it to be sent."""
+        self.ensure_one()
+        company = self.company_id
+        if not company.l10n_cl_activity_description:
+            raise UserError(_("Set the line of business (giro) of the company %s.", company.display_name))
+        document_type = self._l10n_cl_dte_boleta_type()
+        certificate = self.env["l10n_cl_dte.certificate"]._l10n_cl_dte_signing_certificate(company)
+        caf, folio = self.env["l10n_cl_dte.caf"].sudo()._l10n_cl_dte_take_folio(company, document_type)
+        # The SII dates a boleta in Chile's time, whatever the cashier's browser says.
+        issue_date = fields.Datetime.context_timestamp(
+            self.with_context(tz=self.env.user.tz or "America/Santiago"), self.date_order
+        ).date()
+        self.write({"l10n_latam_document_type_id": document_type.id, "l10n_cl_dte_date": issue_date})
+        try:
+            issued = engine_dte.issue(
+                self._l10n_cl_dte_document(folio), caf._l10n_cl_dte_engine_caf(),
+                certificate._l10n_cl_dte_engine_certificate(),
+            )
+        except SiiEngineError as error:
+            raise UserError(
+                _("%(order)s cannot be stamped: %(reason)s",
+                  order=self.display_name, reason=engine_error_message(self.env, error))
+            ) from None
+        if self.currency_id.compare_amounts(float(issued.total), self.amount_total) != 0:
+            raise UserError(
+                _("%(order)s totals %(odoo)s but its boleta %(dte)s: check the taxes of its products.",
+                  order=self.display_name, odoo=self.amount_total, dte=float(issued.total))
+            )
+        attachment = self.env["ir.attachment"].sudo().create({
+            "name": f"DTE_{document_type.code}_{folio}.xml",
+            "res_model": self._name,
+            "res_id": self.id,
+            "raw": issued.xml,
+            "mimetype": "application/xml",
+        })
+        self.write({
+            "l10n_cl_dte_folio": folio,
+            "l10n_cl_dte_caf_id": caf.id,
+            "l10n_cl_dte_file_id": attachment.id,
+            "l10n_cl_dte_ted": issued.ted.decode("ISO-8859-1"),
+            "l10n_cl_dte_status": "to_send",
+        })
+        self.env["l10n_cl_dte.caf"].sudo()._l10n_cl_dte_warn_low_folios(company, document_type)
+
+    # --- invoices and credit notes from the till --------------------------------------------
+
+    def _generate_pos_order_invoice(self):
+        with_boleta = self.filtered(lambda order: order.l10n_cl_dte_folio and not order.account_move)
+        if with_boleta:
+            raise UserError(
+                _("%s already has a boleta. To give the customer an invoice instead, return the sale (a credit "
+                  "note annuls the boleta) and sell it again as an invoice.",
+                  ", ".join(with_boleta.mapped("name")))
+            )
+        return super()._generate_pos_order_invoice()
+
+    def _prepare_invoice_vals(self):
+        vals = super()._prepare_invoice_vals()
+        if not self.config_id.l10n_cl_dte_enabled:
+            return vals
+        if vals["move_type"] == "out_refund":
+            vals["l10n_latam_document_type_id"] = self.env.ref(DOCUMENT_TYPE_XMLIDS["61"]).id
+            boleta = self.refunded_order_id
+            if boleta.l10n_cl_dte_folio:
+                annuls = self.currency_id.compare_amounts(-self.amount_total, boleta.amount_total) == 0
+                code = "1" if annuls else "3"
+                vals["ref"] = _("Return of %s", boleta._l10n_cl_dte_document_name())
+                vals["l10n_cl_dte_reference_ids"] = [fields.Command.create({
+                    "document_type_id": boleta.l10n_latam_document_type_id.id,
+                    "folio": str(boleta.l10n_cl_dte_folio),
+                    "date": boleta.l10n_cl_dte_date,
+                    "code": code,
+                    "reason": SII_REFERENCE_REASONS[code],
+                })]
+        else:
+            exempt = all(self._l10n_cl_dte_line_is_exempt(line) for line in self.lines)
+            vals["l10n_latam_document_type_id"] = self.env.ref(DOCUMENT_TYPE_XMLIDS["34" if exempt else "33"]).id
+        return vals
+
+    def _l10n_cl_dte_document_name(self):
+        self.ensure_one()
+        return f"{self.l10n_latam_document_type_id.doc_code_prefix} {self.l10n_cl_dte_folio:06d}"
