@@ -7,12 +7,10 @@ is made slow (a ``timeout`` fault: the simulator waits, then processes the
 request) so that the workers overlap.
 """
 
-import base64
 import logging
 import threading
 import time
 import traceback
-import uuid
 from unittest.mock import patch
 
 import odoo
@@ -24,7 +22,7 @@ from odoo.tests.common import get_db_name
 from ..models import l10n_cl_dte_sii_document as submission
 from ..sii_engine import identities
 from ..sii_engine.simulator import start_simulator
-from .common import CERTIFICATE_PASSWORD, COMPANY_RUT, CUSTOMER_RUT, SIGNER_RUT
+from .committed_company import create_chilean_company
 
 _logger = logging.getLogger(__name__)
 
@@ -59,67 +57,10 @@ class TestSiiSubmissionConcurrency(BaseCase):
             parameters.set_param("l10n_cl_dte.simulator_sii_idk", str(cls.authority.idk))
             cr.commit()  # the parameters are restored by the cleanup even if the rest fails
 
-            chile, clp = env.ref("base.cl"), env.ref("base.CLP")
-            if not clp.active:
-                clp.active = True
-            name = f"Submission Concurrency Co {uuid.uuid4().hex[:8]}"
-            company = env["res.company"].create({"name": name, "country_id": chile.id, "currency_id": clp.id})
-            cls.created["company"] = company.id
-            cr.commit()
-            env["account.chart.template"].try_loading("cl", company=company, install_demo=False)
-            activity = env["l10n_cl_dte.activity"].search([("code", "=", "726000")], limit=1) or env[
-                "l10n_cl_dte.activity"
-            ].create({"code": "726000", "name": "Computer services"})
-            company.partner_id.write({
-                "l10n_latam_identification_type_id": env.ref("l10n_cl.it_RUT").id,
-                "l10n_cl_sii_taxpayer_type": "1",
-            })
-            company.write({
-                "vat": COMPANY_RUT,
-                "l10n_cl_activity_description": "Servicios informaticos",
-                "l10n_cl_dte_environment": "simulator",
-                "l10n_cl_dte_simulator_url": cls.simulator.base_url,
-                "l10n_cl_dte_customer_exchange": "never",
-                "l10n_cl_dte_activity_ids": [Command.set(activity.ids)],
-                "l10n_cl_dte_resolution_number": 0,
-                "street": "Teatinos 120",
-                "city": "Santiago",
-            })
-            env["l10n_cl_dte.certificate"].create({
-                "company_id": company.id,
-                "file": base64.b64encode(identities.make_pkcs12(SIGNER_RUT, "Test Signer", CERTIFICATE_PASSWORD)),
-                "password": CERTIFICATE_PASSWORD,
-            })
-            env["l10n_cl_dte.caf"].create({
-                "company_id": company.id,
-                "file": base64.b64encode(cls.authority.issue_caf(COMPANY_RUT, name, 33, 1, 200)),
-            })
-            customer = env["res.partner"].create({
-                "name": f"Servicio de Impuestos Internos {name[-8:]}",
-                "is_company": True,
-                "country_id": chile.id,
-                "l10n_latam_identification_type_id": env.ref("l10n_cl.it_RUT").id,
-                "vat": CUSTOMER_RUT,
-                "l10n_cl_sii_taxpayer_type": "1",
-                "l10n_cl_activity_description": "Gobierno",
-                "street": "Teatinos 120",
-                "city": "Santiago",
-            })
-            cls.created["customer"] = customer.id
-            product = env["product.product"].create({"name": f"Asesoria {name[-8:]}", "type": "service"})
-            cls.created["product"] = product.id
-            vat_tax = env["account.tax"].search([
-                ("company_id", "=", company.id), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
-                ("amount", "=", 19), ("price_include", "=", False),
-            ], limit=1)
-            assert vat_tax, "no sale IVA 19% tax in the cl chart"
-            journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
-            journal.l10n_latam_use_documents = True
-            cls.refs = {
-                "company": company.id, "customer": customer.id, "product": product.id, "tax": vat_tax.id,
-                "journal": journal.id, "doc_33": env.ref("l10n_cl.dc_a_f_dte").id,
-            }
-            cr.commit()
+            cls.refs = create_chilean_company(
+                env, cls.authority, "Submission Concurrency Co", simulator_url=cls.simulator.base_url
+            )
+            cls.created.update(company=cls.refs["company"], customer=cls.refs["customer"], product=cls.refs["product"])
 
     @classmethod
     def cursor(cls):

@@ -1,0 +1,141 @@
+import threading
+import time
+
+import psycopg2
+
+from odoo import SUPERUSER_ID, Command, api, fields, sql_db
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, tagged
+from odoo.tests.common import get_db_name
+from odoo.tools import mute_logger
+
+from ..sii_engine import identities
+from .committed_company import create_chilean_company
+
+ORDERS_PER_TILL = 8
+WORKER_TIMEOUT = 120
+
+
+@tagged("post_install", "-at_install")
+class TestPosFolioConcurrency(BaseCase):
+    """Two tills synchronising paid orders at once, each request in its own transaction (as two Odoo
+    workers serve them), never stamp two boletas with one folio and lose no sale."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dbname = get_db_name()
+        cls.registry = Registry(cls.dbname)
+        cls.authority = identities.TestAuthority()
+        cls.addClassCleanup(cls._remove_committed_rows)
+        cls.created = {}
+        with cls.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            parameters = env["ir.config_parameter"]
+            cls.created["previous_key"] = parameters.get_param("l10n_cl_dte.simulator_sii_public_key")
+            cls.created["previous_idk"] = parameters.get_param("l10n_cl_dte.simulator_sii_idk")
+            parameters.set_param("l10n_cl_dte.simulator_sii_public_key", cls.authority.public_key_pem.decode())
+            parameters.set_param("l10n_cl_dte.simulator_sii_idk", str(cls.authority.idk))
+            cr.commit()
+            cls.refs = create_chilean_company(env, cls.authority, "POS Concurrency Co", caf_types=(39,))
+            cls.created["company"] = cls.refs["company"]
+            env = env(context={"allowed_company_ids": [cls.refs["company"]]})
+            company = env["res.company"].browse(cls.refs["company"])
+            cls.sessions = []
+            for name in ("Caja 1", "Caja 2"):
+                # A cash payment method (and journal) serves one POS only.
+                journal = env["account.journal"].create({
+                    "name": f"Efectivo {name}", "code": f"CJ{name[-1]}", "type": "cash", "company_id": company.id,
+                })
+                method = env["pos.payment.method"].create({
+                    "name": f"Efectivo {name}", "journal_id": journal.id, "company_id": company.id,
+                })
+                config = env["pos.config"].create({
+                    "name": name, "company_id": company.id, "invoice_journal_id": cls.refs["journal"],
+                    "payment_method_ids": [Command.set(method.ids)],
+                })
+                config.open_ui()
+                config.current_session_id.set_opening_control(0, None)
+                cls.sessions.append((config.current_session_id.id, config.pricelist_id.id, method.id))
+            cr.commit()
+
+    @classmethod
+    def cursor(cls):
+        cr = sql_db.db_connect(cls.dbname).cursor()
+        cr.transaction = api.Transaction(cls.registry)
+        return cr
+
+    @classmethod
+    def _remove_committed_rows(cls):
+        with cls.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            parameters = env["ir.config_parameter"]
+            if "previous_key" in cls.created:
+                parameters.set_param("l10n_cl_dte.simulator_sii_public_key", cls.created["previous_key"] or False)
+                parameters.set_param("l10n_cl_dte.simulator_sii_idk", cls.created["previous_idk"] or False)
+            if company_id := cls.created.get("company"):
+                env["pos.config"].with_context(active_test=False).search([("company_id", "=", company_id)]).write(
+                    {"active": False}
+                )
+                env["res.company"].browse(company_id).write({"active": False, "l10n_cl_dte_environment": False})
+            cr.commit()
+
+    def order_data(self, session_id, pricelist_id, method_id, index):
+        total = 1190.0 * (index + 1)
+        uuid = f"till{session_id}-{index}-{time.monotonic_ns()}"
+        return {
+            "uuid": uuid, "name": f"Order {uuid}", "session_id": session_id, "user_id": SUPERUSER_ID,
+            "sequence_number": index + 1, "date_order": fields.Datetime.to_string(fields.Datetime.now()),
+            "pricelist_id": pricelist_id, "partner_id": False, "to_invoice": False,
+            "lines": [Command.create({
+                "product_id": self.refs["product"], "qty": index + 1, "price_unit": 1000.0,
+                "price_subtotal": 1000.0 * (index + 1), "price_subtotal_incl": total,
+                "tax_ids": [Command.set([self.refs["tax"]])], "full_product_name": "Asesoria",
+            })],
+            "payment_ids": [Command.create({"amount": total, "name": fields.Datetime.now(),
+                                            "payment_method_id": method_id})],
+            "amount_paid": total, "amount_total": total, "amount_tax": total - 1000.0 * (index + 1),
+            "amount_return": 0, "state": "paid", "last_order_preparation_change": "{}",
+        }
+
+    def till(self, session_id, pricelist_id, method_id, results, errors):
+        """One till: each order is one request, committed; a serialization failure is retried as Odoo does."""
+        try:
+            with self.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.refs["company"]]})
+                for index in range(ORDERS_PER_TILL):
+                    data = self.order_data(session_id, pricelist_id, method_id, index)
+                    for _attempt in range(10):
+                        try:
+                            with mute_logger("odoo.sql_db"):
+                                answer = env["pos.order"].sync_from_ui([dict(data)])
+                            cr.commit()
+                            results.append(answer["pos.order"][0]["id"])
+                            break
+                        except psycopg2.errors.SerializationFailure:
+                            cr.rollback()
+                            env.invalidate_all()
+                            results.append("retried")
+        except Exception as error:  # noqa: BLE001 - reported by the test
+            errors.append(repr(error))
+
+    def test_two_tills_syncing_at_once_never_share_a_folio(self):
+        results, errors = [], []
+        tills = [threading.Thread(target=self.till, args=(*session, results, errors)) for session in self.sessions]
+        for till in tills:
+            till.start()
+        for till in tills:
+            till.join(WORKER_TIMEOUT)
+        self.assertFalse(errors)
+        order_ids = [result for result in results if result != "retried"]
+        self.assertEqual(len(order_ids), 2 * ORDERS_PER_TILL, "every sale is kept")
+        with self.cursor() as cr:
+            cr.execute(
+                "SELECT session_id, l10n_cl_dte_folio, l10n_cl_dte_status FROM pos_order WHERE id IN %s",
+                (tuple(order_ids),),
+            )
+            rows = cr.fetchall()
+        folios = sorted(row[1] for row in rows)
+        self.assertEqual(folios, list(range(1, 2 * ORDERS_PER_TILL + 1)), "one folio each, none skipped or shared")
+        self.assertEqual({row[2] for row in rows}, {"to_send"})
+        self.assertEqual(len({row[0] for row in rows}), 2, "both tills sold")
