@@ -5,6 +5,7 @@ from odoo import Command
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from ..sii_engine import identities
+from ..sii_engine.simulator import start_simulator
 
 COMPANY_RUT = "76192083-9"
 CUSTOMER_RUT = "60803000-K"
@@ -68,6 +69,26 @@ class TestClDteCommon(AccountTestInvoicingCommon):
         ], limit=1)
         cls.sale_journal = cls.company_data["default_journal_sale"]
         cls.sale_journal.l10n_latam_use_documents = True
+
+    @classmethod
+    def start_sii_simulator(cls):
+        """The local SII simulator on 127.0.0.1, trusted by the company, for the whole class."""
+        cls.simulator = start_simulator(authority=cls.authority, processing_polls=1)
+        cls.addClassCleanup(cls.simulator.stop)
+        cls.sii = cls.simulator.app
+        cls.company.write({
+            "l10n_cl_dte_simulator_url": cls.simulator.base_url,
+            "l10n_cl_dte_customer_exchange": "never",
+        })
+        cls.Envelope = cls.env["l10n_cl_dte.envelope"]
+
+    @classmethod
+    def _request_handler(cls, session, request, /, **kwargs):
+        # Odoo's harness compares a request timeout with a number; the transport gives (connect, read).
+        timeout = kwargs.get("timeout")
+        if isinstance(timeout, tuple):
+            kwargs["timeout"] = max(timeout)
+        return super()._request_handler(session, request, **kwargs)
 
     @classmethod
     def load_caf(cls, document_type, first, last, company=None, authority=None, rut=COMPANY_RUT):

@@ -3,7 +3,6 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from ..sii_engine.simulator import start_simulator
 from .common import COMPANY_RUT
 from .common_pos import TestClDtePosCommon
 
@@ -15,27 +14,12 @@ class TestPosSubmission(TestClDtePosCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.simulator = start_simulator(authority=cls.authority, processing_polls=1)
-        cls.addClassCleanup(cls.simulator.stop)
-        cls.sii = cls.simulator.app
-        cls.company.write({
-            "l10n_cl_dte_simulator_url": cls.simulator.base_url,
-            "l10n_cl_dte_customer_exchange": "never",
-        })
-        cls.Envelope = cls.env["l10n_cl_dte.envelope"]
+        cls.start_sii_simulator()
 
     def setUp(self):
         super().setUp()
         self.sii.reset()
         self.session = self.open_session()
-
-    @classmethod
-    def _request_handler(cls, session, request, /, **kwargs):
-        # Odoo's harness compares a request timeout with a number; the transport gives (connect, read).
-        timeout = kwargs.get("timeout")
-        if isinstance(timeout, tuple):
-            kwargs["timeout"] = max(timeout)
-        return super()._request_handler(session, request, **kwargs)
 
     def sell(self, count):
         orders = self.env["pos.order"]

@@ -3,7 +3,6 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from ..sii_engine.simulator import start_simulator
 from .common import COMPANY_RUT, TestClDteCommon
 
 
@@ -14,28 +13,13 @@ class TestSiiSubmission(TestClDteCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.simulator = start_simulator(authority=cls.authority, processing_polls=1)
-        cls.addClassCleanup(cls.simulator.stop)
-        cls.sii = cls.simulator.app
-        cls.company.write({
-            "l10n_cl_dte_simulator_url": cls.simulator.base_url,
-            "l10n_cl_dte_customer_exchange": "never",
-        })
+        cls.start_sii_simulator()
         cls.caf_33 = cls.load_caf(cls.doc_33, 1, 100)
         cls.Move = cls.env["account.move"]
-        cls.Envelope = cls.env["l10n_cl_dte.envelope"]
 
     def setUp(self):
         super().setUp()
         self.sii.reset()
-
-    @classmethod
-    def _request_handler(cls, session, request, /, **kwargs):
-        # Odoo's harness compares a request timeout with a number; the transport gives (connect, read).
-        timeout = kwargs.get("timeout")
-        if isinstance(timeout, tuple):
-            kwargs["timeout"] = max(timeout)
-        return super()._request_handler(session, request, **kwargs)
 
     def post_invoices(self, count=3):
         moves = self.Move
