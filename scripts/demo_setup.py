@@ -51,6 +51,12 @@ DEMO_PRODUCTS = [
     {"name": "Consultoría informática (hora)", "default_code": "CL-CONS", "type": "service", "list_price": 45000},
     {"name": 'Notebook 14"', "default_code": "CL-NB14", "type": "consu", "list_price": 650000},
 ]
+# Sold at the till, shelf prices with IVA included (an exempt one makes a boleta exenta, 41).
+POS_PRODUCTS = [
+    {"name": "Empanada de pino", "default_code": "CL-EMP", "type": "consu", "list_price": 2500},
+    {"name": "Café de grano 250 g", "default_code": "CL-CAFE", "type": "consu", "list_price": 6990},
+    {"name": "Libro usado", "default_code": "CL-LIBRO", "type": "consu", "list_price": 4000, "taxed": False},
+]
 DEMO_DTE_EMAIL = "dte@example.com"  # a domain reserved for examples (RFC 2606)
 FALLBACK_CUSTOMER = {
     "name": "Cliente Demo Ltda.",
@@ -270,6 +276,35 @@ def ensure_sale_journal(env, company):
     })
 
 
+def ensure_pos(env, company, journal):
+    """A shop whose sales are boletas: shelf prices include IVA, invoices and returns use the DTE journal."""
+    taxes = env["account.tax"]
+    iva = taxes.search([
+        *taxes._check_company_domain(company), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
+        ("amount", "=", 19), ("price_include", "=", False),
+    ], limit=1)
+    iva_included = taxes.search([
+        *taxes._check_company_domain(company), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
+        ("amount", "=", 19), ("price_include", "=", True),
+    ], limit=1) or (iva and iva.copy({"name": "19% IVA (incl.)", "price_include_override": "tax_included"}))
+    templates = env["product.template"].with_context(active_test=False)
+    for values in POS_PRODUCTS:
+        if templates.search_count([("default_code", "=", values["default_code"])]):
+            continue
+        product = {key: value for key, value in values.items() if key != "taxed"}
+        taxed = values.get("taxed", True) and iva_included
+        templates.create({
+            **product, "company_id": company.id, "sale_ok": True, "available_in_pos": True,
+            "taxes_id": [Command.set(iva_included.ids)] if taxed else [Command.clear()],
+        })
+    configs = env["pos.config"].search([("company_id", "=", company.id)])
+    config = configs[:1] or env["pos.config"].with_company(company).create({"name": "Tienda Demo", "company_id": company.id})
+    if config.invoice_journal_id != journal:
+        config.invoice_journal_id = journal
+    log(f"point of sale: {config.name} (boletas; invoices and returns in {journal.name})")
+    return config
+
+
 def configure_admin(env, company):
     admin = env.ref("base.user_admin")
     admin.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
@@ -293,6 +328,7 @@ def main(env):
     customer = ensure_customer(env, company)
     ensure_products(env, company)
     journal = ensure_sale_journal(env, company)
+    ensure_pos(env, company, journal)
     configure_admin(env, company)
     configure_urls(env)
     env.cr.commit()
