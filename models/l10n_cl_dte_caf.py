@@ -244,6 +244,7 @@ class L10nClDteCaf(models.Model):
     @api.model
     def _l10n_cl_dte_warn_low_folios(self, company, document_type):
         """Schedule an activity for the accounting managers when folios run low."""
+        company = company.sudo()  # a cashier stamping a boleta may not read the company's thresholds
         remaining = self._l10n_cl_dte_remaining(company, document_type)
         if remaining >= company._l10n_cl_dte_folio_threshold(document_type):
             return

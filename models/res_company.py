@@ -105,16 +105,17 @@ class ResCompany(models.Model):
     def _l10n_cl_dte_engine_issuer(self):
         """The company as the issuer of its DTEs (the engine's Emisor)."""
         self.ensure_one()
-        partner = self.partner_id
+        company = self.sudo()  # what the SII prints of the company; a cashier may not read its Acteco records
+        partner = company.partner_id
         return engine_document.Issuer(
             rut=partner._l10n_cl_dte_engine_rut(_("The company")),
-            name=self.name,
-            activity=self.l10n_cl_activity_description or "",
-            economic_activities=tuple(int(code) for code in self.l10n_cl_dte_activity_ids.mapped("code")),
+            name=company.name,
+            activity=company.l10n_cl_activity_description or "",
+            economic_activities=tuple(int(code) for code in company.l10n_cl_dte_activity_ids.mapped("code")),
             address=" ".join(filter(None, [partner.street, partner.street2])),
             commune=partner.city or "",
             city=partner.state_id.name or partner.city or "",
-            email=self.l10n_cl_dte_email or "",
+            email=company.l10n_cl_dte_email or "",
             phone=partner.phone or "",
         )
 

@@ -6,6 +6,7 @@ from . import test_dte_activities
 from . import test_report
 from . import test_sii_submission
 from . import test_sii_submission_concurrency
+from . import test_pos_tour
 from . import test_pos_boleta
 from . import test_pos_submission
 from . import test_pos_folio_concurrency

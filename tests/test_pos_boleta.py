@@ -1,7 +1,7 @@
 import base64
 import json
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from ..sii_engine import verify, xmlutil
@@ -53,6 +53,22 @@ class TestPosBoleta(TestClDtePosCommon):
         sent = json.dumps(answer, default=str)
         for secret in ("RSASK", "PRIVATE KEY", "CERTIFICATE_PASSWORD", self.pkcs12[:40].hex()):
             self.assertNotIn(secret, sent)
+
+    def test_cashier_without_accounting_rights_issues_boletas_but_reads_no_secret(self):
+        cashier = self.env["res.users"].create({
+            "name": "Cajera", "login": "cajera", "company_id": self.company.id, "company_ids": [(6, 0, self.company.ids)],
+            "groups_id": [(6, 0, [self.env.ref("base.group_user").id, self.env.ref("point_of_sale.group_pos_user").id])],
+        })
+        self.assertFalse(cashier.has_group("account.group_account_invoice"))
+        data = self.order_data(self.session, [(self.product_taxed, 1)])
+        answer = self.env["pos.order"].with_user(cashier).sync_from_ui([data])
+        order = self.env["pos.order"].browse(answer["pos.order"][0]["id"])
+        self.assert_valid_dte(order, 39, 1)
+        self.assertEqual(answer["pos.order"][0]["l10n_cl_dte_receipt_folio"], 1)
+        for model, field in (("l10n_cl_dte.caf", "file"), ("l10n_cl_dte.certificate", "file")):
+            records = self.env[model].search([("company_id", "=", self.company.id)], limit=1)
+            with self.assertRaises(AccessError):
+                records.with_user(cashier).read([field])
 
     def test_all_exempt_order_is_an_exempt_boleta_41(self):
         caf_41 = self.load_caf(self.doc_41, 1, 10)

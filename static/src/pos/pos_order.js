@@ -1,0 +1,29 @@
+/** @odoo-module */
+
+import { PosOrder } from "@point_of_sale/app/models/pos_order";
+import { _t } from "@web/core/l10n/translation";
+import { patch } from "@web/core/utils/patch";
+import { l10nClFormatRut } from "./utils";
+
+patch(PosOrder.prototype, {
+    /** The SII data of the receipt: the issuer's box, the TED and its legends, or a pending-stamp warning. */
+    export_for_printing(baseUrl, headerData) {
+        const result = super.export_for_printing(...arguments);
+        if (this.config.l10n_cl_dte_enabled) {
+            const folio = this.l10n_cl_dte_receipt_folio || false;
+            result.l10n_cl_dte = {
+                rut: _t("R.U.T.: %s", l10nClFormatRut(this.company.vat)),
+                folio: folio && _t("N° %s", folio),
+                document: folio && (this.l10n_cl_dte_receipt_document || ""),
+                sii_office: folio && (this.l10n_cl_dte_receipt_sii_office || ""),
+                barcode: folio && (this.l10n_cl_dte_receipt_barcode || ""),
+                resolution: folio && (this.l10n_cl_dte_receipt_resolution || ""),
+                // The SII's legends are fixed Spanish text on every printed DTE.
+                label_ted: _t("Timbre Electrónico SII"),
+                label_verify: _t("Verifique documento: www.sii.cl"),
+                label_pending: _t("PENDING SII STAMP — not valid as a tax document until stamped"),
+            };
+        }
+        return result;
+    },
+});

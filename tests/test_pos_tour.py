@@ -1,0 +1,107 @@
+"""A boleta sold at the Point of Sale, in a real browser: the receipt prints the stamp the server signed."""
+
+import base64
+
+from odoo import Command
+from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
+from odoo.tests import tagged
+
+from ..sii_engine import identities, signature, ted, verify, xmlutil
+from .common import CERTIFICATE_PASSWORD, COMPANY_RUT, SIGNER_RUT
+
+
+@tagged("post_install", "-at_install")
+class TestClDtePosTour(TestPointOfSaleHttpCommon):
+    @classmethod
+    @TestPointOfSaleHttpCommon.setup_country("cl")
+    def setUpClass(cls):
+        super().setUpClass()
+        # The same identities as tests/common.py: a stand-in SII key signing the CAFs (trusted only
+        # in the simulator environment) and a self-signed certificate carrying the signer's RUT.
+        cls.authority = identities.TestAuthority()
+        parameters = cls.env["ir.config_parameter"].sudo()
+        parameters.set_param("l10n_cl_dte.simulator_sii_public_key", cls.authority.public_key_pem.decode())
+        parameters.set_param("l10n_cl_dte.simulator_sii_idk", str(cls.authority.idk))
+        cls.company = cls.company_data["company"]
+        activity = cls.env["l10n_cl_dte.activity"].create({"code": "726000", "name": "Computer services"})
+        cls.company.write({
+            "vat": COMPANY_RUT,
+            "l10n_cl_activity_description": "Servicios informaticos",
+            "l10n_cl_dte_environment": "simulator",
+            "l10n_cl_dte_activity_ids": [Command.set(activity.ids)],
+            "l10n_cl_dte_resolution_number": 80,
+            "l10n_cl_dte_resolution_date": "2014-08-22",
+            "l10n_cl_sii_regional_office": "Santiago Centro",
+            "street": "Teatinos 120",
+            "city": "Santiago",
+        })
+        cls.env["l10n_cl_dte.certificate"].create({
+            "company_id": cls.company.id,
+            "file": base64.b64encode(identities.make_pkcs12(SIGNER_RUT, "Test Signer", CERTIFICATE_PASSWORD)),
+            "password": CERTIFICATE_PASSWORD,
+        })
+        cls.doc_39 = cls.env.ref("l10n_cl.dc_b_f_dte")
+        caf = cls.authority.issue_caf(COMPANY_RUT, cls.company.name, int(cls.doc_39.code), 1, 50)
+        cls.env["l10n_cl_dte.caf"].create({"company_id": cls.company.id, "file": base64.b64encode(caf)})
+
+        vat_tax = cls.env["account.tax"].search([
+            ("company_id", "=", cls.company.id), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
+            ("amount", "=", 19), ("price_include", "=", False),
+        ], limit=1)
+        # Chilean shelf prices include VAT.
+        cls.vat_included = vat_tax.copy({"price_include_override": "tax_included", "name": "IVA 19% incl."})
+        cls.boleta_product = cls.env["product.product"].create({
+            "name": "Boleta Product",
+            "available_in_pos": True,
+            "list_price": 2500,
+            "taxes_id": [Command.set(cls.vat_included.ids)],
+        })
+
+    def test_boleta_receipt_carries_the_stamp(self):
+        self.assertTrue(self.main_pos_config.l10n_cl_dte_enabled)
+        self.assertEqual((self.vat_included.amount, self.vat_included.l10n_cl_sii_code), (19, 14))
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        self.start_pos_tour("l10n_cl_dte_pos_boleta_tour", login="pos_user")
+
+        order = self.env["pos.order"].search([("config_id", "=", self.main_pos_config.id)], order="id desc", limit=1)
+        self.assertEqual(order.l10n_latam_document_type_id.code, "39")
+        self.assertEqual(order.l10n_cl_dte_folio, 1)
+        self.assertEqual(order.l10n_cl_dte_status, "to_send")
+        self.assertEqual(order.amount_total, 2500)
+        self.assertEqual(order.l10n_cl_dte_receipt_folio, 1)
+        self.assertTrue(order.l10n_cl_dte_receipt_barcode.startswith("data:image/png;base64,"))
+
+        raw = order.l10n_cl_dte_file_id.raw
+        report = verify.verify_file(raw, self.authority.trusted_keys())
+        self.assertTrue(report.ok, report.format())
+        root = xmlutil.parse(raw)
+        signature.verify(root)
+        body = root[0]
+        stamp = ted.verify_ted(xmlutil.find(body, "TED"), self.authority.trusted_keys())
+        self.assertEqual((stamp.data.document_type, stamp.data.folio), (39, 1))
+        self.assertEqual(stamp.data.total, round(order.amount_total))
+        self.assertEqual(xmlutil.findtext(body, "Encabezado/Totales/MntTotal"), str(round(order.amount_total)))
+
+    def test_sale_kept_offline_is_stamped_and_printed_when_back_online(self):
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        self.start_pos_tour("l10n_cl_dte_pos_offline_tour", login="pos_user", timeout=120)
+
+        orders = self.env["pos.order"].search([("config_id", "=", self.main_pos_config.id)], order="id")
+        self.assertEqual(orders.mapped("l10n_cl_dte_folio"), [1, 2])
+        self.assertEqual(set(orders.mapped("l10n_cl_dte_status")), {"to_send"})
+
+    def test_boleta_above_the_limit_needs_a_customer_with_rut(self):
+        self.company.write({"l10n_cl_dte_boleta_limit_uf": 0.05, "l10n_cl_dte_uf_value": 20000})
+        limit = self.main_pos_config.l10n_cl_dte_boleta_limit
+        self.assertTrue(0 < limit < 2500, limit)
+        rut_type = self.env.ref("l10n_cl.it_RUT")
+        customer = self.env["res.partner"].create({
+            "name": "Cliente Con RUT", "vat": "60803000-K", "country_id": self.env.ref("base.cl").id,
+            "l10n_latam_identification_type_id": rut_type.id,
+        })
+        self.env["res.partner"].create({"name": "Cliente Sin RUT", "country_id": self.env.ref("base.cl").id})
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        self.start_pos_tour("l10n_cl_dte_pos_boleta_limit_tour", login="pos_user")
+
+        order = self.env["pos.order"].search([("config_id", "=", self.main_pos_config.id)])
+        self.assertEqual((order.partner_id, order.l10n_cl_dte_folio), (customer, 1))
