@@ -12,15 +12,15 @@ patch(PosOrder.prototype, {
         if (this.config.l10n_cl_dte_enabled) {
             const folio = this.l10n_cl_dte_receipt_folio || false;
             result.l10n_cl_dte = {
-                rut: _t("R.U.T.: %s", l10nClFormatRut(this.company.vat)),
-                folio: folio && _t("N° %s", folio),
+                // The SII box and the stamp's legends are the SII's wording, the same in every language.
+                rut: `R.U.T.: ${l10nClFormatRut(this.company.vat)}`,
+                folio: folio && `N° ${folio}`,
                 document: folio && (this.l10n_cl_dte_receipt_document || ""),
                 sii_office: folio && (this.l10n_cl_dte_receipt_sii_office || ""),
                 barcode: folio && (this.l10n_cl_dte_receipt_barcode || ""),
                 resolution: folio && (this.l10n_cl_dte_receipt_resolution || ""),
-                // The SII's legends are fixed Spanish text on every printed DTE.
-                label_ted: _t("Timbre Electrónico SII"),
-                label_verify: _t("Verifique documento: www.sii.cl"),
+                label_ted: "Timbre Electrónico SII",
+                label_verify: "Verifique documento: www.sii.cl",
                 label_pending: _t("PENDING SII STAMP — not valid as a tax document until stamped"),
             };
         }
