@@ -10,7 +10,7 @@ class PosConfig(models.Model):
     )
     l10n_cl_dte_boleta_limit = fields.Float(
         string="Anonymous Boleta Limit", compute="_compute_l10n_cl_dte",
-        help="Above this amount (in the company's currency) a boleta must name a customer with a RUT; 0: no limit.",
+        help="Above this amount a Point of Sale boleta must name a customer with a RUT. 0: no limit.",
     )
 
     @api.depends("company_id.l10n_cl_dte_environment", "company_id.l10n_cl_dte_boleta_limit_uf",

@@ -33,6 +33,8 @@ SII_DOCUMENT_NAMES = {
     "56": "NOTA DE DÉBITO ELECTRÓNICA",
     "61": "NOTA DE CRÉDITO ELECTRÓNICA",
 }
+# Fields of the order the POS does not load: the receipt_* fields carry what it prints.
+POS_UNLOADED_FIELDS = frozenset({"l10n_cl_dte_barcode", "l10n_cl_dte_ted", "l10n_cl_dte_file_id", "l10n_cl_dte_caf_id"})
 
 
 class PosOrder(models.Model):
@@ -44,11 +46,15 @@ class PosOrder(models.Model):
     )
     l10n_cl_dte_date = fields.Date(string="DTE Issue Date", copy=False, readonly=True)
     # What the receipt prints: the boleta's, or the invoice's when the order was invoiced.
-    l10n_cl_dte_receipt_folio = fields.Integer(compute="_compute_l10n_cl_dte_receipt")
-    l10n_cl_dte_receipt_document = fields.Char(compute="_compute_l10n_cl_dte_receipt")
-    l10n_cl_dte_receipt_barcode = fields.Char(compute="_compute_l10n_cl_dte_receipt")
-    l10n_cl_dte_receipt_resolution = fields.Char(compute="_compute_l10n_cl_dte_receipt")
-    l10n_cl_dte_receipt_sii_office = fields.Char(compute="_compute_l10n_cl_dte_receipt")
+    l10n_cl_dte_receipt_folio = fields.Integer(string="Receipt Folio", compute="_compute_l10n_cl_dte_receipt")
+    l10n_cl_dte_receipt_document = fields.Char(string="Receipt Document", compute="_compute_l10n_cl_dte_receipt")
+    l10n_cl_dte_receipt_barcode = fields.Char(string="Receipt Stamp Image", compute="_compute_l10n_cl_dte_receipt")
+    l10n_cl_dte_receipt_resolution = fields.Char(
+        string="Receipt Resolution", compute="_compute_l10n_cl_dte_receipt"
+    )
+    l10n_cl_dte_receipt_sii_office = fields.Char(
+        string="Receipt SII Office", compute="_compute_l10n_cl_dte_receipt"
+    )
 
     _sql_constraints = [
         (
@@ -77,6 +83,13 @@ class PosOrder(models.Model):
             order.l10n_cl_dte_receipt_sii_office = (
                 f"S.I.I. - {company.l10n_cl_sii_regional_office.upper()}" if company.l10n_cl_sii_regional_office else False
             )
+
+    @api.model
+    def _load_pos_data_fields(self, config_id):
+        # The receipt needs the l10n_cl_dte_receipt_* fields; the raw stamp and its image
+        # would only double the answer of every sale.
+        names = super()._load_pos_data_fields(config_id) or self.check_field_access_rights("read", None)
+        return [name for name in names if name not in POS_UNLOADED_FIELDS]
 
     # --- what the submission needs ---------------------------------------------------------
 
@@ -110,7 +123,7 @@ class PosOrder(models.Model):
             if not journal.l10n_latam_use_documents:
                 raise UserError(
                     _("The invoice journal %(journal)s of %(pos)s must use documents (its setting \"Use "
-                      "Documents\") so that invoices and credit notes from the till are electronic documents.",
+                      "Documents?\") so that invoices and credit notes from the till are electronic documents.",
                       journal=journal.display_name, pos=self.config_id.display_name)
                 )
             return
@@ -141,10 +154,9 @@ class PosOrder(models.Model):
         issue_date = fields.Datetime.context_timestamp(
             self.with_context(tz=self.env.user.tz or "America/Santiago"), self.date_order
         ).date()
-        self.write({"l10n_latam_document_type_id": document_type.id, "l10n_cl_dte_date": issue_date})
         try:
             issued = engine_dte.issue(
-                self._l10n_cl_dte_document(folio), caf._l10n_cl_dte_engine_caf(),
+                self._l10n_cl_dte_document(document_type, folio, issue_date), caf._l10n_cl_dte_engine_caf(),
                 certificate._l10n_cl_dte_engine_certificate(),
             )
         except SiiEngineError as error:
@@ -154,8 +166,9 @@ class PosOrder(models.Model):
             ) from None
         if self.currency_id.compare_amounts(float(issued.total), self.amount_total) != 0:
             raise UserError(
-                _("%(order)s totals %(odoo)s but its boleta %(dte)s: check the taxes of its products.",
-                  order=self.display_name, odoo=self.amount_total, dte=float(issued.total))
+                _("%(order)s totals %(odoo)s but its boleta totals %(dte)s: check the taxes of its products.",
+                  order=self.display_name, odoo=self.currency_id.format(self.amount_total),
+                  dte=self.currency_id.format(float(issued.total)))
             )
         attachment = self.env["ir.attachment"].sudo().create({
             "name": f"DTE_{document_type.code}_{folio}.xml",
@@ -164,14 +177,19 @@ class PosOrder(models.Model):
             "raw": issued.xml,
             "mimetype": "application/xml",
         })
-        self.write({
+        # One write; a sale needs no chatter message for its first status (later ones are tracked).
+        self.with_context(tracking_disable=True).write({
+            "l10n_latam_document_type_id": document_type.id,
+            "l10n_cl_dte_date": issue_date,
             "l10n_cl_dte_folio": folio,
             "l10n_cl_dte_caf_id": caf.id,
             "l10n_cl_dte_file_id": attachment.id,
             "l10n_cl_dte_ted": issued.ted.decode("ISO-8859-1"),
             "l10n_cl_dte_status": "to_send",
         })
-        self.env["l10n_cl_dte.caf"].sudo()._l10n_cl_dte_warn_low_folios(company, document_type)
+        if folio + company.sudo()._l10n_cl_dte_folio_threshold(document_type) > caf.last_folio:
+            # Near the end of this CAF (the others may still hold folios: the warning counts them all).
+            self.env["l10n_cl_dte.caf"].sudo()._l10n_cl_dte_warn_low_folios(company, document_type)
 
     # --- invoices and credit notes from the till --------------------------------------------
 

@@ -74,14 +74,14 @@ class PosOrder(models.Model):
             raise UserError(_("The order %s has no line to put on a boleta.", self.display_name))
         return lines, adjustments
 
-    def _l10n_cl_dte_document(self, folio):
-        """The engine boleta for this paid order with ``folio``."""
+    def _l10n_cl_dte_document(self, document_type, folio, issue_date):
+        """The engine boleta of ``document_type`` (39 or 41) for this paid order."""
         self.ensure_one()
         lines, adjustments = self._l10n_cl_dte_lines()
         return engine_document.Document(
-            document_type=int(self.l10n_latam_document_type_id.code),
+            document_type=int(document_type.code),
             folio=folio,
-            issue_date=self._l10n_cl_dte_issue_date(),
+            issue_date=issue_date,
             issuer=self.company_id._l10n_cl_dte_engine_issuer(),
             receiver=self._l10n_cl_dte_receiver(),
             lines=lines,

@@ -84,7 +84,7 @@ class ResCompany(models.Model):
     l10n_cl_dte_boleta_limit_uf = fields.Float(
         string="Anonymous Boleta Limit (UF)",
         default=135.0,
-        help="Above this amount a POS boleta must name a customer with a RUT. 0: no limit.",
+        help="Above this amount a Point of Sale boleta must name a customer with a RUT. 0: no limit.",
     )
     l10n_cl_dte_uf_value = fields.Float(
         string="UF Value",

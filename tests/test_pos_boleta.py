@@ -50,6 +50,9 @@ class TestPosBoleta(TestClDtePosCommon):
         self.assertTrue(received["l10n_cl_dte_receipt_barcode"].startswith(prefix))
         png = base64.b64decode(received["l10n_cl_dte_receipt_barcode"][len(prefix):])
         self.assertEqual(png[:8], b"\x89PNG\r\n\x1a\n")
+        # The raw stamp and its image travel once, as the receipt's fields.
+        self.assertNotIn("l10n_cl_dte_barcode", received)
+        self.assertNotIn("l10n_cl_dte_ted", received)
         sent = json.dumps(answer, default=str)
         for secret in ("RSASK", "PRIVATE KEY", "CERTIFICATE_PASSWORD", self.pkcs12[:40].hex()):
             self.assertNotIn(secret, sent)
