@@ -297,6 +297,8 @@ def ensure_pos(env, company, journal):
             **product, "company_id": company.id, "sale_ok": True, "available_in_pos": True,
             "taxes_id": [Command.set(iva_included.ids)] if taxed else [Command.clear()],
         })
+    if not env["stock.warehouse"].search_count([("company_id", "=", company.id)]):
+        env["stock.warehouse"].create({"name": company.name[:30], "code": "CLDTE", "company_id": company.id})
     configs = env["pos.config"].search([("company_id", "=", company.id)])
     config = configs[:1] or env["pos.config"].with_company(company).create({"name": "Tienda Demo", "company_id": company.id})
     if config.invoice_journal_id != journal:
