@@ -31,7 +31,10 @@ class TestClDteCommon(AccountTestInvoicingCommon):
         )
         cls.env["ir.config_parameter"].sudo().set_param("l10n_cl_dte.simulator_sii_idk", str(cls.authority.idk))
         cls.company = cls.company_data["company"]
-        cls.activity = cls.env["l10n_cl_dte.activity"].create({"code": "726000", "name": "Computer services"})
+        # Committed by the concurrency tests' company when they ran first: the code is unique.
+        cls.activity = cls.env["l10n_cl_dte.activity"].search([("code", "=", "726000")], limit=1) or cls.env[
+            "l10n_cl_dte.activity"
+        ].create({"code": "726000", "name": "Computer services"})
         cls.company.write({
             "vat": COMPANY_RUT,
             "l10n_cl_activity_description": "Servicios informaticos",

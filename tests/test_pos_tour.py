@@ -23,7 +23,9 @@ class TestClDtePosTour(TestPointOfSaleHttpCommon):
         parameters.set_param("l10n_cl_dte.simulator_sii_public_key", cls.authority.public_key_pem.decode())
         parameters.set_param("l10n_cl_dte.simulator_sii_idk", str(cls.authority.idk))
         cls.company = cls.company_data["company"]
-        activity = cls.env["l10n_cl_dte.activity"].create({"code": "726000", "name": "Computer services"})
+        activity = cls.env["l10n_cl_dte.activity"].search([("code", "=", "726000")], limit=1) or cls.env[
+            "l10n_cl_dte.activity"
+        ].create({"code": "726000", "name": "Computer services"})
         cls.company.write({
             "vat": COMPANY_RUT,
             "l10n_cl_activity_description": "Servicios informaticos",
