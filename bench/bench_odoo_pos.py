@@ -35,7 +35,6 @@ Settings (environment): BENCH_QUICK=1 (small run), BENCH_ORDERS (200), BENCH_BAT
 BENCH_STEP_ORDERS (40), BENCH_HTTP_ORDERS (100), BENCH_HTTP_URL (unset: no HTTP part), BENCH_TARGET_MS (30).
 """
 
-import base64
 import functools
 import importlib
 import json
@@ -54,6 +53,7 @@ import requests
 import odoo
 from odoo import Command, fields
 from odoo.addons.l10n_cl_dte.sii_engine import identities
+from odoo.addons.l10n_cl_dte.tests.chilean_company import setup_chilean_company
 from odoo.tools import json_default
 
 env = globals().get("env")
@@ -75,8 +75,6 @@ N_HTTP = _int("BENCH_HTTP_ORDERS", 100, 20)
 HTTP_URL = os.environ.get("BENCH_HTTP_URL", "").rstrip("/")
 TARGET_MS = float(os.environ.get("BENCH_TARGET_MS", "30"))
 
-COMPANY_RUT = "76192083-9"
-SIGNER_RUT = "11111111-1"
 CASHIER_PASSWORD = "bench-pos-cashier"
 # login: groups. The first is the cashier of the measurements unless the probe finds it cannot issue a boleta.
 CASHIERS = {
@@ -112,48 +110,20 @@ def load():
 def setup():
     """The Chilean company and its DTE identities, products, a POS with an open session, its cashier."""
     started = time.perf_counter()
-    chile = env.ref("base.cl")
-    clp = env.ref("base.CLP")
-    clp.active = True
-    company = env["res.company"].create({"name": "Bench POS SpA", "country_id": chile.id, "currency_id": clp.id})
+    authority = identities.TestAuthority()
+    boletas = 2 * WARMUP + N_ORDERS + N_STEPS + N_HTTP + 10
+    # Plenty of folios left: the low-folio warning stays quiet, as it does most of a CAF's life.
+    company = setup_chilean_company(
+        env, authority, "Bench POS SpA", cafs={39: boletas + 5000},
+        l10n_cl_activity_description="Venta al por menor de alimentos", l10n_cl_dte_resolution_number=80,
+        l10n_cl_dte_resolution_date="2014-08-22", l10n_cl_sii_regional_office="Santiago Centro",
+        l10n_cl_dte_uf_value=39000.0,  # the anonymous boleta limit (135 UF) is checked, as in a shop
+    )
     env.ref("base.user_admin").write({"company_ids": [Command.link(company.id)]})
-    env["account.chart.template"].try_loading("cl", company=company, install_demo=False)
     # Outside tests a new company gets its warehouse (and the POS its operation type) from the user.
     env["stock.warehouse"].create({"name": "Bodega Bench", "code": "BNCH", "company_id": company.id})
     cenv = env(context=dict(env.context, allowed_company_ids=[company.id], tz="America/Santiago"))
-
-    authority = identities.TestAuthority()
-    parameters = env["ir.config_parameter"].sudo()
-    parameters.set_param("l10n_cl_dte.simulator_sii_public_key", authority.public_key_pem.decode())
-    parameters.set_param("l10n_cl_dte.simulator_sii_idk", str(authority.idk))
-    activity = env["l10n_cl_dte.activity"].search([("code", "=", "726000")], limit=1) or env[
-        "l10n_cl_dte.activity"
-    ].create({"code": "726000", "name": "Actividades de consultoria de informatica"})
-    company.partner_id.write({
-        "l10n_latam_identification_type_id": env.ref("l10n_cl.it_RUT").id,
-        "l10n_cl_sii_taxpayer_type": "1",
-    })
-    company.write({
-        "vat": COMPANY_RUT,
-        "l10n_cl_activity_description": "Venta al por menor de alimentos",
-        "l10n_cl_dte_environment": "simulator",
-        "l10n_cl_dte_activity_ids": [Command.set(activity.ids)],
-        "l10n_cl_dte_resolution_number": 80,
-        "l10n_cl_dte_resolution_date": "2014-08-22",
-        "l10n_cl_sii_regional_office": "Santiago Centro",
-        "l10n_cl_dte_uf_value": 39000.0,  # the anonymous boleta limit (135 UF) is checked, as in a shop
-        "street": "Teatinos 120",
-        "city": "Santiago",
-    })
-    env["l10n_cl_dte.certificate"].create({
-        "company_id": company.id,
-        "file": base64.b64encode(identities.make_pkcs12(SIGNER_RUT, "Bench Signer", "bench")),
-        "password": "bench",
-    })
-    boletas = 2 * WARMUP + N_ORDERS + N_STEPS + N_HTTP + 10
-    # Plenty of folios left: the low-folio warning stays quiet, as it does most of a CAF's life.
-    caf_bytes = authority.issue_caf(COMPANY_RUT, company.name, 39, 1, boletas + 5000)
-    caf = env["l10n_cl_dte.caf"].create({"company_id": company.id, "file": base64.b64encode(caf_bytes)})
+    caf = env["l10n_cl_dte.caf"].search([("company_id", "=", company.id)])
 
     vat_19 = env["account.tax"].search([
         ("company_id", "=", company.id), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),

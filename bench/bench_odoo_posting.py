@@ -31,7 +31,6 @@ mode are posted (modes alternating) with wall-clock timers around the addon's st
 many under cProfile: the addon's functions, what its steps call, and the largest differences with baseline.
 """
 
-import base64
 import cProfile
 import functools
 import importlib
@@ -56,6 +55,7 @@ import odoo
 from odoo import Command, fields
 from odoo.addons.base.models.ir_actions_report import IrActionsReport, _get_wkhtmltopdf_bin
 from odoo.addons.l10n_cl_dte.sii_engine import identities
+from odoo.addons.l10n_cl_dte.tests.chilean_company import setup_chilean_company
 from odoo.tools.pdf import PdfFileReader
 
 env = globals().get("env")
@@ -80,8 +80,6 @@ SEED = _int("BENCH_SEED", 18)
 REPORT_URL = os.environ.get("BENCH_REPORT_URL", "")
 REPORT = "account.account_invoices"
 
-COMPANY_RUT = "76192083-9"
-SIGNER_RUT = "11111111-1"
 DTE, BASE = "dte", "baseline"
 MODE_LABEL = {DTE: "DTE on (stamp + sign)", BASE: "baseline (DTE off)"}
 
@@ -114,43 +112,14 @@ def setup():
     """The Chilean company, its DTE identities, customers, products and the two sale journals."""
     started = time.perf_counter()
     chile = env.ref("base.cl")
-    clp = env.ref("base.CLP")
-    clp.active = True
-    company = env["res.company"].create({"name": "Bench DTE SpA", "country_id": chile.id, "currency_id": clp.id})
+    authority = identities.TestAuthority()
+    dte_invoices = N_INVOICES + 2 * WARMUP + BATCH + N_PROFILE + 10
+    company = setup_chilean_company(
+        env, authority, "Bench DTE SpA", cafs={33: dte_invoices + 100}, l10n_cl_dte_resolution_number=80,
+        l10n_cl_dte_resolution_date="2014-08-22", l10n_cl_sii_regional_office="Santiago Centro",
+    )
     admin = env.ref("base.user_admin")
     admin.write({"company_ids": [Command.link(company.id)]})
-    env["account.chart.template"].try_loading("cl", company=company, install_demo=False)
-
-    authority = identities.TestAuthority()
-    parameters = env["ir.config_parameter"].sudo()
-    parameters.set_param("l10n_cl_dte.simulator_sii_public_key", authority.public_key_pem.decode())
-    parameters.set_param("l10n_cl_dte.simulator_sii_idk", str(authority.idk))
-    activity = env["l10n_cl_dte.activity"].search([("code", "=", "726000")], limit=1) or env[
-        "l10n_cl_dte.activity"
-    ].create({"code": "726000", "name": "Actividades de consultoria de informatica"})
-    company.partner_id.write({
-        "l10n_latam_identification_type_id": env.ref("l10n_cl.it_RUT").id,
-        "l10n_cl_sii_taxpayer_type": "1",
-    })
-    company.write({
-        "vat": COMPANY_RUT,
-        "l10n_cl_activity_description": "Servicios informaticos",
-        "l10n_cl_dte_environment": "simulator",
-        "l10n_cl_dte_activity_ids": [Command.set(activity.ids)],
-        "l10n_cl_dte_resolution_number": 80,
-        "l10n_cl_dte_resolution_date": "2014-08-22",
-        "l10n_cl_sii_regional_office": "Santiago Centro",
-        "street": "Teatinos 120",
-        "city": "Santiago",
-    })
-    env["l10n_cl_dte.certificate"].create({
-        "company_id": company.id,
-        "file": base64.b64encode(identities.make_pkcs12(SIGNER_RUT, "Bench Signer", "bench")),
-        "password": "bench",
-    })
-    dte_invoices = N_INVOICES + 2 * WARMUP + BATCH + N_PROFILE + 10
-    caf_bytes = authority.issue_caf(COMPANY_RUT, company.name, 33, 1, dte_invoices + 100)
-    env["l10n_cl_dte.caf"].create({"company_id": company.id, "file": base64.b64encode(caf_bytes)})
 
     rut_type = env.ref("l10n_cl.it_RUT")
     communes = ["Santiago", "Providencia", "Las Condes", "Valparaiso", "Concepcion", "Temuco", "Antofagasta"]

@@ -25,7 +25,6 @@ Measured:
 Settings (environment): BENCH_INVOICES (2000), BENCH_POST_BATCH (100), BENCH_SEED (4), BENCH_MAX_POLL_ROUNDS (10).
 """
 
-import base64
 import functools
 import os
 import platform
@@ -46,6 +45,7 @@ from odoo.addons.l10n_cl_dte.models import l10n_cl_dte_submission as submission
 from odoo.addons.l10n_cl_dte.sii_engine import identities
 from odoo.addons.l10n_cl_dte.sii_engine.simulator import start_simulator
 from odoo.addons.l10n_cl_dte.sii_engine.transport import SiiClient
+from odoo.addons.l10n_cl_dte.tests.chilean_company import setup_chilean_company
 
 env = globals().get("env")
 if env is None:
@@ -61,8 +61,6 @@ POST_BATCH = _int("BENCH_POST_BATCH", 100)
 SEED = _int("BENCH_SEED", 4)
 MAX_POLL_ROUNDS = _int("BENCH_MAX_POLL_ROUNDS", 10)
 
-COMPANY_RUT = "76192083-9"
-SIGNER_RUT = "11111111-1"
 
 cr = env.cr
 thread = threading.current_thread()
@@ -87,38 +85,9 @@ def valid_rut(number):
 
 def setup(simulator, authority):
     chile = env.ref("base.cl")
-    clp = env.ref("base.CLP")
-    clp.active = True
-    company = env["res.company"].create({"name": "Bench Envio SpA", "country_id": chile.id, "currency_id": clp.id})
-    env["account.chart.template"].try_loading("cl", company=company, install_demo=False)
-    parameters = env["ir.config_parameter"].sudo()
-    parameters.set_param("l10n_cl_dte.simulator_sii_public_key", authority.public_key_pem.decode())
-    parameters.set_param("l10n_cl_dte.simulator_sii_idk", str(authority.idk))
-    activity = env["l10n_cl_dte.activity"].search([("code", "=", "726000")], limit=1) or env[
-        "l10n_cl_dte.activity"
-    ].create({"code": "726000", "name": "Actividades de consultoria de informatica"})
-    company.partner_id.write({
-        "l10n_latam_identification_type_id": env.ref("l10n_cl.it_RUT").id,
-        "l10n_cl_sii_taxpayer_type": "1",
-    })
-    company.write({
-        "vat": COMPANY_RUT,
-        "l10n_cl_activity_description": "Servicios informaticos",
-        "l10n_cl_dte_environment": "simulator",
-        "l10n_cl_dte_simulator_url": simulator.base_url,
-        "l10n_cl_dte_customer_exchange": "never",
-        "l10n_cl_dte_activity_ids": [Command.set(activity.ids)],
-        "l10n_cl_dte_resolution_number": 0,
-        "street": "Teatinos 120",
-        "city": "Santiago",
-    })
-    env["l10n_cl_dte.certificate"].create({
-        "company_id": company.id,
-        "file": base64.b64encode(identities.make_pkcs12(SIGNER_RUT, "Bench Signer", "bench")),
-        "password": "bench",
-    })
-    caf_bytes = authority.issue_caf(COMPANY_RUT, company.name, 33, 1, N_INVOICES + 100)
-    env["l10n_cl_dte.caf"].create({"company_id": company.id, "file": base64.b64encode(caf_bytes)})
+    company = setup_chilean_company(
+        env, authority, "Bench Envio SpA", cafs={33: N_INVOICES + 100}, l10n_cl_dte_simulator_url=simulator.base_url,
+    )
     rut_type = env.ref("l10n_cl.it_RUT")
     communes = ["Santiago", "Providencia", "Las Condes", "Valparaiso", "Concepcion", "Temuco", "Antofagasta"]
     customers = env["res.partner"].create([
@@ -276,7 +245,7 @@ def status_counts(company):
 
 
 def send_and_poll(ctx):
-    moves_model = env["account.move"]
+    envelopes_model = env["l10n_cl_dte.envelope"]
     company = ctx["company"]
     timings = {}
     cr.commit()
@@ -285,7 +254,7 @@ def send_and_poll(ctx):
         cpu = time.process_time()
         started = time.perf_counter()
         queries, sql = thread.query_count, thread.query_time
-        moves_model._cron_l10n_cl_dte_send()
+        envelopes_model._cron_l10n_cl_dte_send()
         cr.commit()
         timings["send"] = time.perf_counter() - started
         timings["send_queries"], timings["send_sql"] = thread.query_count - queries, thread.query_time - sql
@@ -304,7 +273,7 @@ def send_and_poll(ctx):
             env.invalidate_all()
             round_started = time.perf_counter()
             round_queries, round_sql = thread.query_count, thread.query_time
-            moves_model._cron_l10n_cl_dte_poll()
+            envelopes_model._cron_l10n_cl_dte_poll()
             cr.commit()
             poll_seconds += time.perf_counter() - round_started
             poll_queries += thread.query_count - round_queries

@@ -6,11 +6,9 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from ..sii_engine import identities
 from ..sii_engine.simulator import start_simulator
+from .chilean_company import CERTIFICATE_PASSWORD, COMPANY_RUT, SIGNER_RUT  # noqa: F401 - the tests' identities
 
-COMPANY_RUT = "76192083-9"
 CUSTOMER_RUT = "60803000-K"
-SIGNER_RUT = "11111111-1"
-CERTIFICATE_PASSWORD = "test"
 
 
 class TestClDteCommon(AccountTestInvoicingCommon):
