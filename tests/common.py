@@ -6,7 +6,7 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from ..sii_engine import identities
 from ..sii_engine.simulator import start_simulator
-from .chilean_company import CERTIFICATE_PASSWORD, COMPANY_RUT, SIGNER_RUT  # noqa: F401 - the tests' identities
+from .chilean_company import CERTIFICATE_PASSWORD, COMPANY_RUT, SIGNER_RUT, load_caf, make_issuer  # noqa: F401
 
 CUSTOMER_RUT = "60803000-K"
 
@@ -24,30 +24,10 @@ class TestClDteCommon(AccountTestInvoicingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.authority = identities.TestAuthority()
-        cls.env["ir.config_parameter"].sudo().set_param(
-            "l10n_cl_dte.simulator_sii_public_key", cls.authority.public_key_pem.decode()
-        )
-        cls.env["ir.config_parameter"].sudo().set_param("l10n_cl_dte.simulator_sii_idk", str(cls.authority.idk))
         cls.company = cls.company_data["company"]
-        # Committed by the concurrency tests' company when they ran first: the code is unique.
-        cls.activity = cls.env["l10n_cl_dte.activity"].search([("code", "=", "726000")], limit=1) or cls.env[
-            "l10n_cl_dte.activity"
-        ].create({"code": "726000", "name": "Computer services"})
-        cls.company.write({
-            "vat": COMPANY_RUT,
-            "l10n_cl_activity_description": "Servicios informaticos",
-            "l10n_cl_dte_environment": "simulator",
-            "l10n_cl_dte_activity_ids": [Command.set(cls.activity.ids)],
-            "l10n_cl_dte_resolution_number": 0,
-            "street": "Teatinos 120",
-            "city": "Santiago",
-        })
-        cls.pkcs12 = identities.make_pkcs12(SIGNER_RUT, "Test Signer", CERTIFICATE_PASSWORD)
-        cls.certificate = cls.env["l10n_cl_dte.certificate"].create({
-            "company_id": cls.company.id,
-            "file": base64.b64encode(cls.pkcs12),
-            "password": CERTIFICATE_PASSWORD,
-        })
+        cls.certificate = make_issuer(cls.env, cls.company, cls.authority)
+        cls.pkcs12 = base64.b64decode(cls.certificate.file)
+        cls.activity = cls.company.l10n_cl_dte_activity_ids
         cls.doc_33 = cls.env.ref("l10n_cl.dc_a_f_dte")
         cls.doc_34 = cls.env.ref("l10n_cl.dc_y_f_dte")
         cls.doc_56 = cls.env.ref("l10n_cl.dc_nd_f_dte")
@@ -93,9 +73,9 @@ class TestClDteCommon(AccountTestInvoicingCommon):
 
     @classmethod
     def load_caf(cls, document_type, first, last, company=None, authority=None, rut=COMPANY_RUT):
-        company = company or cls.company
-        caf_bytes = (authority or cls.authority).issue_caf(rut, company.name, int(document_type.code), first, last)
-        return cls.env["l10n_cl_dte.caf"].create({"company_id": company.id, "file": base64.b64encode(caf_bytes)})
+        return load_caf(
+            cls.env, company or cls.company, authority or cls.authority, document_type.code, first, last, rut=rut
+        )
 
     def make_invoice(self, document_type=None, lines=None, partner=None, move_type="out_invoice", **values):
         lines = lines or [{"price_unit": 1000.0, "quantity": 2}]

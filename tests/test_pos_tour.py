@@ -1,13 +1,12 @@
 """A boleta sold at the Point of Sale, in a real browser: the receipt prints the stamp the server signed."""
 
-import base64
 
 from odoo import Command
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 from odoo.tests import tagged
 
 from ..sii_engine import identities, signature, ted, verify, xmlutil
-from .common import CERTIFICATE_PASSWORD, COMPANY_RUT, SIGNER_RUT
+from .chilean_company import load_caf, make_issuer
 
 
 @tagged("post_install", "-at_install")
@@ -19,32 +18,13 @@ class TestClDtePosTour(TestPointOfSaleHttpCommon):
         # The same identities as tests/common.py: a stand-in SII key signing the CAFs (trusted only
         # in the simulator environment) and a self-signed certificate carrying the signer's RUT.
         cls.authority = identities.TestAuthority()
-        parameters = cls.env["ir.config_parameter"].sudo()
-        parameters.set_param("l10n_cl_dte.simulator_sii_public_key", cls.authority.public_key_pem.decode())
-        parameters.set_param("l10n_cl_dte.simulator_sii_idk", str(cls.authority.idk))
         cls.company = cls.company_data["company"]
-        activity = cls.env["l10n_cl_dte.activity"].search([("code", "=", "726000")], limit=1) or cls.env[
-            "l10n_cl_dte.activity"
-        ].create({"code": "726000", "name": "Computer services"})
-        cls.company.write({
-            "vat": COMPANY_RUT,
-            "l10n_cl_activity_description": "Servicios informaticos",
-            "l10n_cl_dte_environment": "simulator",
-            "l10n_cl_dte_activity_ids": [Command.set(activity.ids)],
-            "l10n_cl_dte_resolution_number": 80,
-            "l10n_cl_dte_resolution_date": "2014-08-22",
-            "l10n_cl_sii_regional_office": "Santiago Centro",
-            "street": "Teatinos 120",
-            "city": "Santiago",
-        })
-        cls.env["l10n_cl_dte.certificate"].create({
-            "company_id": cls.company.id,
-            "file": base64.b64encode(identities.make_pkcs12(SIGNER_RUT, "Test Signer", CERTIFICATE_PASSWORD)),
-            "password": CERTIFICATE_PASSWORD,
-        })
+        make_issuer(
+            cls.env, cls.company, cls.authority, l10n_cl_dte_resolution_number=80,
+            l10n_cl_dte_resolution_date="2014-08-22", l10n_cl_sii_regional_office="Santiago Centro",
+        )
         cls.doc_39 = cls.env.ref("l10n_cl.dc_b_f_dte")
-        caf = cls.authority.issue_caf(COMPANY_RUT, cls.company.name, int(cls.doc_39.code), 1, 50)
-        cls.env["l10n_cl_dte.caf"].create({"company_id": cls.company.id, "file": base64.b64encode(caf)})
+        load_caf(cls.env, cls.company, cls.authority, cls.doc_39.code, 1, 50)
 
         vat_tax = cls.env["account.tax"].search([
             ("company_id", "=", cls.company.id), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
