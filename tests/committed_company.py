@@ -7,10 +7,34 @@ identities are created and committed here; the caller deactivates them after.
 
 import uuid
 
-from odoo import Command
+from odoo import Command, api, sql_db
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase
+from odoo.tests.common import get_db_name
 
 from .chilean_company import setup_chilean_company, vat_19
 from .common import CUSTOMER_RUT
+
+
+class CommittedRowsCase(BaseCase):
+    """A test whose workers each use a connection of their own, as Odoo workers do."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dbname = get_db_name()
+        cls.registry = Registry(cls.dbname)
+
+    @classmethod
+    def cursor(cls):
+        """A connection of its own, bound to the already loaded registry.
+
+        Tests run while the loading thread holds the registry lock: a worker
+        thread looking the registry up by name would wait for it forever.
+        """
+        cr = sql_db.db_connect(cls.dbname).cursor()
+        cr.transaction = api.Transaction(cls.registry)
+        return cr
 
 
 def create_chilean_company(env, authority, prefix, caf_types=(33,), simulator_url=None):

@@ -11,7 +11,19 @@ from .chilean_company import CERTIFICATE_PASSWORD, COMPANY_RUT, SIGNER_RUT, load
 CUSTOMER_RUT = "60803000-K"
 
 
-class TestClDteCommon(AccountTestInvoicingCommon):
+class SimulatorRequestsMixin:
+    """Lets a test case's transport reach the local SII simulator through Odoo's request guard."""
+
+    @classmethod
+    def _request_handler(cls, session, request, /, **kwargs):
+        # Odoo's harness compares a request timeout with a number; the transport gives (connect, read).
+        timeout = kwargs.get("timeout")
+        if isinstance(timeout, tuple):
+            kwargs["timeout"] = max(timeout)
+        return super()._request_handler(session, request, **kwargs)
+
+
+class TestClDteCommon(SimulatorRequestsMixin, AccountTestInvoicingCommon):
     """A Chilean company set up for electronic documents against the simulator's stand-in SII.
 
     Every identity is generated here: the "SII" key signing the CAFs (IDK 9999,
@@ -62,14 +74,6 @@ class TestClDteCommon(AccountTestInvoicingCommon):
             "l10n_cl_dte_customer_exchange": "never",
         })
         cls.Envelope = cls.env["l10n_cl_dte.envelope"]
-
-    @classmethod
-    def _request_handler(cls, session, request, /, **kwargs):
-        # Odoo's harness compares a request timeout with a number; the transport gives (connect, read).
-        timeout = kwargs.get("timeout")
-        if isinstance(timeout, tuple):
-            kwargs["timeout"] = max(timeout)
-        return super()._request_handler(session, request, **kwargs)
 
     @classmethod
     def load_caf(cls, document_type, first, last, company=None, authority=None, rut=COMPANY_RUT):

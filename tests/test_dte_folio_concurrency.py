@@ -5,19 +5,18 @@ import uuid
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, api, sql_db
-from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, tagged
-from odoo.tests.common import get_db_name
+from odoo import SUPERUSER_ID, api
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..sii_engine import identities
+from .committed_company import CommittedRowsCase
 
 RUT = "76192083-9"
 
 
 @tagged("post_install", "-at_install")
-class TestFolioConcurrency(BaseCase):
+class TestFolioConcurrency(CommittedRowsCase):
     """Two workers posting at once, each in its own database transaction, never share a folio.
 
     The test commits real rows through separate connections (as two Odoo
@@ -26,8 +25,6 @@ class TestFolioConcurrency(BaseCase):
 
     def setUp(self):
         super().setUp()
-        self.dbname = get_db_name()
-        self.registry = Registry(self.dbname)
         authority = identities.TestAuthority()
         with self.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -49,15 +46,6 @@ class TestFolioConcurrency(BaseCase):
             cr.commit()
         self.addCleanup(self._remove_committed_rows)
 
-    def cursor(self):
-        """A connection of its own, bound to the already loaded registry.
-
-        Tests run while the loading thread holds the registry lock: a worker
-        thread looking the registry up by name would wait for it forever.
-        """
-        cr = sql_db.db_connect(self.dbname).cursor()
-        cr.transaction = api.Transaction(self.registry)
-        return cr
 
     def _remove_committed_rows(self):
         with self.cursor() as cr:

@@ -3,29 +3,25 @@ import time
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, Command, api, fields, sql_db
-from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, tagged
-from odoo.tests.common import get_db_name
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..sii_engine import identities
-from .committed_company import create_chilean_company
+from .committed_company import CommittedRowsCase, create_chilean_company
 
 ORDERS_PER_TILL = 8
 WORKER_TIMEOUT = 120
 
 
 @tagged("post_install", "-at_install")
-class TestPosFolioConcurrency(BaseCase):
+class TestPosFolioConcurrency(CommittedRowsCase):
     """Two tills synchronising paid orders at once, each request in its own transaction (as two Odoo
     workers serve them), never stamp two boletas with one folio and lose no sale."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.dbname = get_db_name()
-        cls.registry = Registry(cls.dbname)
         cls.authority = identities.TestAuthority()
         cls.addClassCleanup(cls._remove_committed_rows)
         cls.created = {}
@@ -59,11 +55,6 @@ class TestPosFolioConcurrency(BaseCase):
                 cls.sessions.append((config.current_session_id.id, config.pricelist_id.id, method.id))
             cr.commit()
 
-    @classmethod
-    def cursor(cls):
-        cr = sql_db.db_connect(cls.dbname).cursor()
-        cr.transaction = api.Transaction(cls.registry)
-        return cr
 
     @classmethod
     def _remove_committed_rows(cls):

@@ -14,15 +14,14 @@ import traceback
 from unittest.mock import patch
 
 import odoo
-from odoo import SUPERUSER_ID, Command, api, fields, sql_db
-from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, tagged
-from odoo.tests.common import get_db_name
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.tests import tagged
 
 from ..models import l10n_cl_dte_sii_document as submission
 from ..sii_engine import identities
 from ..sii_engine.simulator import start_simulator
-from .committed_company import create_chilean_company
+from .committed_company import CommittedRowsCase, create_chilean_company
+from .common import SimulatorRequestsMixin
 
 _logger = logging.getLogger(__name__)
 
@@ -32,14 +31,12 @@ WORKER_TIMEOUT = 120
 
 
 @tagged("post_install", "-at_install")
-class TestSiiSubmissionConcurrency(BaseCase):
+class TestSiiSubmissionConcurrency(SimulatorRequestsMixin, CommittedRowsCase):
     """Two cron runs at once never send a document twice."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.dbname = get_db_name()
-        cls.registry = Registry(cls.dbname)
         cls.authority = identities.TestAuthority()
         cls.simulator = start_simulator(authority=cls.authority, processing_polls=1)
         cls.addClassCleanup(cls.simulator.stop)
@@ -62,16 +59,6 @@ class TestSiiSubmissionConcurrency(BaseCase):
             )
             cls.created.update(company=cls.refs["company"], customer=cls.refs["customer"], product=cls.refs["product"])
 
-    @classmethod
-    def cursor(cls):
-        """A connection of its own, bound to the already loaded registry.
-
-        Tests run while the loading thread holds the registry lock: a worker
-        thread looking the registry up by name would wait for it forever.
-        """
-        cr = sql_db.db_connect(cls.dbname).cursor()
-        cr.transaction = api.Transaction(cls.registry)
-        return cr
 
     @classmethod
     def _remove_committed_rows(cls):
@@ -96,14 +83,6 @@ class TestSiiSubmissionConcurrency(BaseCase):
             if created.get("product"):
                 env["product.product"].browse(created["product"]).active = False
             cr.commit()
-
-    @classmethod
-    def _request_handler(cls, session, request, /, **kwargs):
-        # Odoo's harness compares a request timeout with a number; the transport gives (connect, read).
-        timeout = kwargs.get("timeout")
-        if isinstance(timeout, tuple):
-            kwargs["timeout"] = max(timeout)
-        return super()._request_handler(session, request, **kwargs)
 
     def setUp(self):
         super().setUp()
