@@ -39,7 +39,8 @@ POS_UNLOADED_FIELDS = frozenset({"l10n_cl_dte_barcode", "l10n_cl_dte_ted", "l10n
 
 class PosOrder(models.Model):
     _name = "pos.order"
-    _inherit = ["pos.order", "l10n_cl_dte.sii.document"]
+    # Activities: the managers' alert when a boleta keeps failing to reach the SII.
+    _inherit = ["pos.order", "mail.activity.mixin", "l10n_cl_dte.sii.document"]
 
     l10n_latam_document_type_id = fields.Many2one(
         "l10n_latam.document.type", string="Document Type", copy=False, readonly=True, index="btree_not_null"

@@ -11,6 +11,7 @@ from odoo.tools import mute_logger
 
 from ..sii_engine import identities
 from .committed_company import CommittedRowsCase
+from .common import TestClDteCommon
 
 RUT = "76192083-9"
 
@@ -94,19 +95,22 @@ class TestFolioConcurrency(CommittedRowsCase):
             cr.execute("SELECT next_folio FROM l10n_cl_dte_caf WHERE id = %s", (self.caf_id,))
             self.assertEqual(cr.fetchone()[0], 3)
 
+
+@tagged("post_install", "-at_install")
+class TestFolioUniqueInDatabase(TestClDteCommon):
+    """Whatever path writes a folio, the database refuses a second document with it."""
+
     def test_database_refuses_a_folio_issued_twice(self):
-        with self.cursor() as cr, self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"):
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            move = env["account.move"].search([], limit=1)
-            if not move:
-                self.skipTest("no journal entry to probe the constraint with")
-            cr.execute(
-                """
-                INSERT INTO account_move (name, journal_id, company_id, move_type, date, state,
-                                          l10n_latam_document_type_id, l10n_cl_dte_folio, currency_id)
-                SELECT 'probe ' || g, journal_id, company_id, 'entry', date, 'draft', %s, 999999, currency_id
-                  FROM account_move, generate_series(1, 2) g
-                 WHERE id = %s
-                """,
-                (self.document_type_id, move.id),
+        first, second = self.make_invoice(), self.make_invoice()
+        self.env.flush_all()
+        # Both rows are complete, valid invoices: the only thing wrong with the write is the shared folio.
+        with self.assertRaises(psycopg2.errors.UniqueViolation) as caught, mute_logger("odoo.sql_db"), \
+                self.env.cr.savepoint():
+            self.env.cr.execute(
+                "UPDATE account_move SET l10n_cl_dte_folio = 999999 WHERE id IN %s", [(first.id, second.id)]
             )
+        self.assertEqual(caught.exception.diag.constraint_name, "account_move_l10n_cl_dte_folio_unique")
+        # The same folio on another document type is another document: accepted.
+        second.l10n_latam_document_type_id = self.doc_34
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE account_move SET l10n_cl_dte_folio = 999999 WHERE id IN %s", [(first.id, second.id)])

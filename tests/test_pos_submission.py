@@ -88,3 +88,26 @@ class TestPosSubmission(TestClDtePosCommon):
         order.action_l10n_cl_dte_check_status()
         self.poll_until_final(order)
         self.assertEqual(order.l10n_cl_dte_status, "accepted")
+
+    def test_repeated_send_failures_of_a_boleta_alert_the_managers(self):
+        """The alert after repeated failures is an activity on the order, as on an invoice."""
+        self.company.l10n_cl_dte_failure_alert = 2
+        manager = self.env["res.users"].create({
+            "name": "SII Manager", "login": "pos_sii_manager", "company_id": self.company.id,
+            "company_ids": [(6, 0, self.company.ids)],
+            "groups_id": [(6, 0, [self.env.ref("account.group_account_manager").id])],
+        })
+        order = self.sell(1)
+        for attempt in (1, 2):
+            for _fault in range(4):
+                self.sii.inject_fault("*", "http_500")
+            order.l10n_cl_dte_next_try = fields.Datetime.now() - timedelta(seconds=1)
+            self.Envelope._cron_l10n_cl_dte_send()
+            self.assertEqual((order.l10n_cl_dte_status, order.l10n_cl_dte_send_attempts), ("send_failed", attempt))
+        activity = order.activity_ids.filtered(lambda a: a.user_id == manager)
+        self.assertEqual(len(activity), 1)
+        self.assertIn("500", activity.note)
+        # The faults are gone: the next round sends it.
+        order.l10n_cl_dte_next_try = fields.Datetime.now() - timedelta(seconds=1)
+        self.Envelope._cron_l10n_cl_dte_send()
+        self.assertEqual(order.l10n_cl_dte_status, "sent")
