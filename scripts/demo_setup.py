@@ -57,6 +57,8 @@ POS_PRODUCTS = [
     {"name": "Café de grano 250 g", "default_code": "CL-CAFE", "type": "consu", "list_price": 6990},
     {"name": "Libro usado", "default_code": "CL-LIBRO", "type": "consu", "list_price": 4000, "taxed": False},
 ]
+POS_CATEGORY = "Tienda Demo"
+DEMO_LANGUAGE = "es_CL"
 DEMO_DTE_EMAIL = "dte@example.com"  # a domain reserved for examples (RFC 2606)
 FALLBACK_CUSTOMER = {
     "name": "Cliente Demo Ltda.",
@@ -244,8 +246,10 @@ def ensure_products(env, company):
         *templates._check_company_domain(company), ("default_code", "=", DEMO_PRODUCTS[0]["default_code"]),
     ]):
         return
+    # Products sold at the till get the IVA included in their shelf price (ensure_pos), not this one.
     untaxed = templates.search([
         *templates._check_company_domain(company), ("sale_ok", "=", True), ("active", "=", True),
+        ("available_in_pos", "=", False),
     ]).filtered(lambda template: not template.taxes_id.filtered(lambda tax: tax.company_id == company))
     untaxed.write({"taxes_id": [Command.link(iva.id)]})
     templates.create([
@@ -288,23 +292,63 @@ def ensure_pos(env, company, journal):
         ("amount", "=", 19), ("price_include", "=", True),
     ], limit=1) or (iva and iva.copy({"name": "19% IVA (incl.)", "price_include_override": "tax_included"}))
     templates = env["product.template"].with_context(active_test=False)
+    category = env["pos.category"].search([("name", "=", POS_CATEGORY)], limit=1) or env["pos.category"].create(
+        {"name": POS_CATEGORY}
+    )
     for values in POS_PRODUCTS:
-        if templates.search_count([("default_code", "=", values["default_code"])]):
+        existing = templates.search([("default_code", "=", values["default_code"])], limit=1)
+        if existing:
+            if category not in existing.pos_categ_ids:
+                existing.pos_categ_ids = [Command.link(category.id)]
             continue
         product = {key: value for key, value in values.items() if key != "taxed"}
         taxed = values.get("taxed", True) and iva_included
         templates.create({
             **product, "company_id": company.id, "sale_ok": True, "available_in_pos": True,
+            "pos_categ_ids": [Command.set(category.ids)],
             "taxes_id": [Command.set(iva_included.ids)] if taxed else [Command.clear()],
         })
+    # Odoo's own demo products on the till (Bagel, Cinnamon Roll…) got the company's IVA excluded from
+    # the price when the chart was loaded, or no tax: a Chilean shelf price includes IVA.
+    on_till = templates.search([
+        *templates._check_company_domain(company), ("available_in_pos", "=", True), ("active", "=", True),
+        ("default_code", "not in", [values["default_code"] for values in POS_PRODUCTS]),
+    ]).filtered(lambda template: template.taxes_id.filtered(lambda tax: tax.company_id == company) in (taxes, iva))
+    if iva_included and on_till:
+        on_till.write({"taxes_id": [Command.unlink(iva.id), Command.link(iva_included.id)]} if iva
+                      else {"taxes_id": [Command.link(iva_included.id)]})
+        log(f"gave {iva_included.name} to {len(on_till)} demo products of the till")
     if not env["stock.warehouse"].search_count([("company_id", "=", company.id)]):
         env["stock.warehouse"].create({"name": company.name[:30], "code": "CLDTE", "company_id": company.id})
     configs = env["pos.config"].search([("company_id", "=", company.id)])
     config = configs[:1] or env["pos.config"].with_company(company).create({"name": "Tienda Demo", "company_id": company.id})
     if config.invoice_journal_id != journal:
         config.invoice_journal_id = journal
+    # The till shows the shop's own products, priced in pesos; Odoo's demo catalogue (Bagel at $ 1.25,
+    # desks…) is priced for another currency. Odoo refuses this change while a session is open.
+    if not config.limit_categories and not config.current_session_id:
+        config.write({"limit_categories": True, "iface_available_categ_ids": [Command.set(category.ids)]})
     log(f"point of sale: {config.name} (boletas; invoices and returns in {journal.name})")
     return config
+
+
+def speak_chilean_spanish(env, company, customers):
+    """The company, its customers and so its printed documents and e-mails are in Chilean Spanish."""
+    languages = env["res.lang"].with_context(active_test=False)
+    if not languages.search([("code", "=", DEMO_LANGUAGE), ("active", "=", True)]):
+        log(f"loading the {DEMO_LANGUAGE} translations (once)")
+        languages._activate_lang(DEMO_LANGUAGE)
+        env["ir.module.module"].search([("state", "=", "installed")])._update_translations([DEMO_LANGUAGE])
+    partners = company.partner_id | customers
+    partners.filtered(lambda partner: partner.lang != DEMO_LANGUAGE).write({"lang": DEMO_LANGUAGE})
+
+
+def keep_on_loopback(env):
+    """Partner Autocomplete asks servers on the internet as a name is typed: the demo stays on 127.0.0.1."""
+    module = env["ir.module.module"].search([("name", "=", "partner_autocomplete"), ("state", "=", "installed")])
+    if module:
+        log("uninstalling partner_autocomplete (it calls the internet while a partner's name is typed)")
+        module.button_immediate_uninstall()
 
 
 def configure_admin(env, company):
@@ -331,6 +375,9 @@ def main(env):
     ensure_products(env, company)
     journal = ensure_sale_journal(env, company)
     ensure_pos(env, company, journal)
+    speak_chilean_spanish(env, company, customer | env["res.partner"].browse(
+        [env.ref(xmlid).id for xmlid in DEMO_CUSTOMERS if env.ref(xmlid, raise_if_not_found=False)]
+    ))
     configure_admin(env, company)
     configure_urls(env)
     env.cr.commit()
@@ -344,6 +391,7 @@ def main(env):
     log(f"certificate: {certificate.name}, holder RUT {certificate.holder_rut}")
     log("folios left: " + ", ".join(f"{code}: {count}" for code, count in remaining.items()))
     log(f"sale journal: {journal.name}; customer for a factura: {customer.name} (RUT {customer.vat})")
+    keep_on_loopback(env)  # last: uninstalling reloads the registry
     log(f"ready ({datetime.datetime.now():%Y-%m-%d %H:%M:%S})")
 
 
