@@ -12,17 +12,19 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.backends import default_backend
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dh, dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
 
 from . import rut as rut_module
+from .certificate import key_kind
 from .errors import (
     CafError,
     CafFormatError,
     CafKeyMismatchError,
     CafSignatureError,
+    CafTrustedKeyError,
     CafUntrustedKeyError,
     NotACafError,
     RutError,
@@ -48,6 +50,24 @@ _KEY_FILES = {
 def sii_public_key(idk):
     """The SII's public key for ``idk`` (100 certification, 300 production)."""
     return serialization.load_pem_public_key((_KEYS_DIR / _KEY_FILES[idk]).read_bytes(), default_backend())
+
+
+# Public keys cryptography loads that cannot check an SHA1withRSA FRMA.
+_NON_RSA_KEYS = (
+    dh.DHPublicKey, dsa.DSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, ed448.Ed448PublicKey,
+    x25519.X25519PublicKey, x448.X448PublicKey,
+)
+
+
+def load_trusted_key(data, source):
+    """A CAF-signing key from PEM bytes (``source`` names the file in errors): RSA, as the SII's."""
+    try:
+        key = serialization.load_pem_public_key(data, default_backend())
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise CafTrustedKeyError(source=source, reason="it is not a PEM public key") from None
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise CafTrustedKeyError(source=source, reason=f"it is an {key_kind(key)} key; the SII signs CAFs with RSA")
+    return key
 
 
 def sii_trusted_keys(environment=None):
@@ -159,6 +179,9 @@ def parse_caf_element(caf_element, trusted_keys=None):
     sii_key = trusted_keys.get(idk)
     if sii_key is None:
         raise CafUntrustedKeyError(idk=idk)
+    if isinstance(sii_key, _NON_RSA_KEYS):
+        raise CafTrustedKeyError(source=f"trusted for IDK {idk}",
+                                 reason=f"it is an {key_kind(sii_key)} key; the SII signs CAFs with RSA")
     try:
         sii_key.verify(signature, flatten(da), padding.PKCS1v15(), hashes.SHA1())
     except InvalidSignature:
