@@ -37,6 +37,8 @@ def parse_amount(value, field):
     if isinstance(value, float) and not math.isfinite(value):
         raise AmountError(field=field, value=value, reason="it is not a finite number")
     text = (value if isinstance(value, str) else str(value)).strip()
+    if text.isdigit() and len(text) <= MAX_INTEGER_DIGITS and text.isascii():  # most amounts: whole pesos
+        return Decimal(text)
     if len(text) > MAX_TEXT_LENGTH:
         raise AmountError(field=field, value=_shortened(text), reason=f"it is longer than {MAX_TEXT_LENGTH} characters")
     if not _NUMBER.fullmatch(text):

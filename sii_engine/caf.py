@@ -8,6 +8,7 @@ with the SII key its ``IDK`` names.
 import base64
 import copy
 import datetime
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.backends import default_backend
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dh, dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
+from lxml import etree
 
 from . import rut as rut_module
 from .certificate import key_kind
@@ -155,9 +157,32 @@ def load_caf(data, trusted_keys=None, *, require_private_key=True):
     return Caf(**{**caf.__dict__, "private_key": private_key})
 
 
+# Every DTE stamped under one CAF carries that same <CAF> in its TED: an envelope of
+# 2,000 facturas holds a handful of CAFs. Each is read and its FRMA checked once
+# per trusted key (by identity), not once per document. Bounded, and only RSA keys'
+# verdicts are kept.
+_VERIFIED_CAFS = {}
+_VERIFIED_CAFS_SIZE = 256
+_verified_cafs_lock = threading.Lock()
+
+
 def parse_caf_element(caf_element, trusted_keys=None):
     """Read and verify a ``<CAF>`` element (as found in a CAF file or a TED)."""
     trusted_keys = sii_trusted_keys() if trusted_keys is None else trusted_keys
+    raw = etree.tostring(caf_element)
+    known = _VERIFIED_CAFS.get(raw)
+    if known is not None and trusted_keys.get(known[0]) is known[1]:
+        return known[2]
+    caf, sii_key = _parse_caf_element(caf_element, trusted_keys)
+    if isinstance(sii_key, rsa.RSAPublicKey):
+        with _verified_cafs_lock:
+            if len(_VERIFIED_CAFS) >= _VERIFIED_CAFS_SIZE:
+                _VERIFIED_CAFS.pop(next(iter(_VERIFIED_CAFS)))
+            _VERIFIED_CAFS[raw] = (caf.idk, sii_key, caf)
+    return caf
+
+
+def _parse_caf_element(caf_element, trusted_keys):
     da = find(caf_element, "DA")
     signature_text = findtext(caf_element, "FRMA")
     if da is None or not signature_text:
@@ -196,7 +221,7 @@ def parse_caf_element(caf_element, trusted_keys=None):
         idk=idk,
         public_key=rsa.RSAPublicNumbers(exponent, modulus).public_key(default_backend()),
         element=copy.deepcopy(caf_element),
-    )
+    ), sii_key
 
 
 def _load_private_key(pem_text):

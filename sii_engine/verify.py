@@ -22,6 +22,7 @@ call this too. :meth:`Report.format` gives the text the CLI prints.
 
 import base64
 import datetime
+import functools
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -34,7 +35,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
-from . import rut as rut_module
 from .amounts import parse_amount
 from .caf import CERTIFICATION_IDK, PRODUCTION_IDK, parse_caf_element, sii_trusted_keys
 from .certificate import holder_rut
@@ -65,7 +65,7 @@ from .signature import (
     verify_dte,
     without_sii_namespace,
 )
-from .ted import verify_ted
+from .ted import _normalize_rut, verify_ted  # rut.normalize, remembered
 from .totals import ADDITIONAL_TAXES, round_amount
 from .xmlutil import DSIG_NS, SII_NS, find, findtext, local, parse
 
@@ -410,7 +410,9 @@ def _with_sii_namespace(dte):
     return etree.fromstring(data[:start] + f' xmlns="{SII_NS}"'.encode() + data[start:])
 
 
+@functools.lru_cache(maxsize=64)
 def _describe_signer(pem):
+    """Remembered per certificate: an envelope's documents have one or two signers."""
     try:
         certificate = x509.load_pem_x509_certificate(pem, default_backend())
     except ValueError:
@@ -660,7 +662,7 @@ def _lower_first(text):
 
 def _same_rut(left, right):
     try:
-        return rut_module.normalize(left) == rut_module.normalize(right)
+        return _normalize_rut(left) == _normalize_rut(right)
     except RutError:
         return (left or "").strip().upper() == (right or "").strip().upper()
 
@@ -720,13 +722,27 @@ class _Unreadable(Exception):
 def _amount(element, path, where=""):
     """The amount at ``path`` under ``element``, bounded (:func:`~.amounts.parse_amount`); ``where``
     names the element in the message (``Detalle[3]``)."""
-    text = findtext(element, path) if element is not None else None
+    return _amount_text(findtext(element, path) if element is not None else None, path, where)
+
+
+def _amount_text(text, name, where=""):
     if text is None or not text.strip():
         return None
     try:
-        return parse_amount(text, f"{where}/{path}" if where else path)
+        return parse_amount(text, f"{where}/{name}" if where else name)
     except AmountError as error:
         raise _Unreadable(str(error)) from None
+
+
+def _fields(element):
+    """``{local name: text}`` of the children of ``element`` (the first of each name): a line's
+    fields read in one pass rather than one search per field."""
+    fields = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str):
+            fields.setdefault(tag.rpartition("}")[2], child.text)
+    return fields
 
 
 _TOTALS = "Encabezado/Totales"
@@ -775,17 +791,18 @@ def _totals_problems(body):
     taxed_by_code = {}
     for number, line in enumerate((c for c in body if isinstance(c.tag, str) and local(c.tag) == "Detalle"), 1):
         where = f"Detalle[{number}]"
-        amount = _amount(line, "MontoItem", where)
-        indicator = (findtext(line, "IndExe") or "").strip()
+        fields = _fields(line)
+        amount = _amount_text(fields.get("MontoItem"), "MontoItem", where)
+        indicator = (fields.get("IndExe") or "").strip()
         if amount is None:
             amount = Decimal(0)
-        price = _amount(line, "PrcItem", where)
+        price = _amount_text(fields.get("PrcItem"), "PrcItem", where)
         if price is not None:
-            quantity = _amount(line, "QtyItem", where)
+            quantity = _amount_text(fields.get("QtyItem"), "QtyItem", where)
             expected = round_amount(
                 (Decimal(1) if quantity is None else quantity) * price
-                - (_amount(line, "DescuentoMonto", where) or 0)
-                + (_amount(line, "RecargoMonto", where) or 0),
+                - (_amount_text(fields.get("DescuentoMonto"), "DescuentoMonto", where) or 0)
+                + (_amount_text(fields.get("RecargoMonto"), "RecargoMonto", where) or 0),
                 decimals,
             )
             if abs(expected - amount) > (Decimal("0.01") if decimals else Decimal(1)):
@@ -801,7 +818,7 @@ def _totals_problems(body):
             exempt += amount
         else:
             taxable += amount
-            code = (findtext(line, "CodImpAdic") or "").strip()
+            code = (fields.get("CodImpAdic") or "").strip()
             if code:
                 taxed_by_code[int(code)] = taxed_by_code.get(int(code), Decimal(0)) + amount
 

@@ -225,11 +225,20 @@ def test_a_dte_signature_over_a_part_of_its_documento_is_refused(issue, certific
     assert not verify_file(etree.tostring(root), trusted).get(SIGNATURE).ok
 
 
-def test_a_repeated_id_is_refused(envelope):
+def test_an_id_declared_twice_is_refused(envelope, certificate):
+    # xml:id is an ID to libxml2 by itself: the copy would be what xmlsec digests.
     root = xmlutil.parse(envelope)
-    etree.SubElement(root, f"{{{xmlutil.SII_NS}}}Copia", ID="SetDoc")
-    with pytest.raises(SignatureProfileError, match="2 elements carry the ID 'SetDoc'"):
+    copy_of_set = copy.deepcopy(xmlutil.find(root, "SetDTE"))
+    copy_of_set.set("{http://www.w3.org/XML/1998/namespace}id", "SetDoc")
+    xmlutil.find(root, "SetDTE/Caratula").append(copy_of_set)
+    root = xmlutil.parse(etree.tostring(root))
+    with pytest.raises(SignatureProfileError, match="another element declares xml:id 'SetDoc'"):
         signature.verify(root)
+    # Where no structure fixes the signed part, a repeated ID is ambiguous.
+    seed = etree.fromstring('<getToken><item ID="S"><Semilla>1</Semilla></item><item ID="S"/></getToken>')
+    signature.sign_reference(seed, "S", certificate)
+    with pytest.raises(SignatureProfileError, match="2 elements carry the ID 'S'"):
+        signature.verify(seed)
 
 
 def test_what_nobody_signed_is_reported(envelope, trusted):
