@@ -34,6 +34,10 @@ from .errors import (
 )
 from .xmlutil import find, findtext, flatten, local, parse
 
+# The SII's CAF keys are RSA-512 with exponent 3; far larger ones are refused unread.
+MAX_CAF_KEY_BITS = 2048
+MAX_CAF_KEY_EXPONENT = 2 ** 17 + 1
+
 CERTIFICATION_IDK = 100
 PRODUCTION_IDK = 300
 # Since 2018 the SII voids unused folios of these types six months after their
@@ -201,6 +205,10 @@ def _parse_caf_element(caf_element, trusted_keys):
         raise CafFormatError(reason=f"a field of <DA> is missing or wrong ({error})") from None
     if first > last or first < 1:
         raise CafFormatError(reason=f"the folio range {first}-{last} is empty")
+    if modulus.bit_length() > MAX_CAF_KEY_BITS or exponent > MAX_CAF_KEY_EXPONENT:
+        # A received TED may carry any <CAF>; checking its FRMT costs with the key's size.
+        raise CafFormatError(reason=f"its RSAPK is a {modulus.bit_length()}-bit key with exponent of "
+                                    f"{exponent.bit_length()} bits; the SII issues CAF keys of 512 bits (exponent 3)")
     sii_key = trusted_keys.get(idk)
     if sii_key is None:
         raise CafUntrustedKeyError(idk=idk)

@@ -207,6 +207,7 @@ _SIGNATURE_METHODS = frozenset({
 })
 _DIGEST_METHODS = frozenset({"http://www.w3.org/2000/09/xmldsig#sha1", "http://www.w3.org/2001/04/xmlenc#sha256"})
 _MAX_TRANSFORMS = 2
+MAX_SIGNER_KEY_BITS = 4096
 # "#" and an XML name (what an ID attribute holds); "#xpointer(...)" is not one.
 _SAME_DOCUMENT_REFERENCE = re.compile(r"#([A-Za-z_][A-Za-z0-9_.\-]{0,99})")
 # Every element carrying the ID, as ID or xml:id; and those libxml2 knows by that ID
@@ -461,6 +462,11 @@ def _verifying_key(certificate_base64):
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise SignatureProfileError(
             reason=f"the X509Certificate holds an {key_kind(public_key)} key; the SII profile signs with RSA"
+        )
+    if public_key.key_size > MAX_SIGNER_KEY_BITS:  # checking costs with the key's size
+        raise SignatureProfileError(
+            reason=f"the X509Certificate holds an {key_kind(public_key)} key; signers' keys have at most "
+            f"{MAX_SIGNER_KEY_BITS} bits"
         )
     # The public key alone: xmlsec copies the key into every context, and a key that
     # carries its certificate took 30 times as long to copy.

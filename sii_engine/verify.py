@@ -57,6 +57,7 @@ from .errors import (
 from .identities import TEST_IDK
 from .schema import schema_for, validation_errors
 from .signature import (
+    MAX_SIGNER_KEY_BITS,
     dte_body,
     signatures_of,
     standalone,
@@ -533,7 +534,7 @@ def _diagnose(root):
             diagnosis.certificate_ok = _rsa_verifies(certificate.public_key(), value, signed_bytes, hash_class)
     modulus = signature.findtext(f".//{{{DSIG_NS}}}Modulus")
     exponent = signature.findtext(f".//{{{DSIG_NS}}}Exponent")
-    if modulus and exponent:
+    if modulus and exponent and _b64_int(modulus).bit_length() <= MAX_SIGNER_KEY_BITS:
         numbers = rsa.RSAPublicNumbers(_b64_int(exponent), _b64_int(modulus))
         diagnosis.key_value_ok = _rsa_verifies(numbers.public_key(default_backend()), value, signed_bytes, hash_class)
     return diagnosis

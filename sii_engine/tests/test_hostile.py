@@ -316,6 +316,33 @@ def test_absurd_amounts_in_json_are_typed_errors_naming_the_field(amount):
         document_from_dict(data)
 
 
+def test_keys_too_large_to_check_cheaply_are_refused_unused(issue, trusted):
+    # A TED may carry any <CAF>: a 16,384-bit RSAPK with a 64-bit exponent would make every
+    # document's FRMT check cost milliseconds. The SII's CAF keys are RSA-512, exponent 3.
+    root = xmlutil.parse(issue(70))
+    huge = (1 << 16383) | 1
+    xmlutil.find(root, "Documento/TED/DD/CAF/DA/RSAPK/M").text = base64.b64encode(huge.to_bytes(2048, "big")).decode()
+    xmlutil.find(root, "Documento/TED/DD/CAF/DA/RSAPK/E").text = base64.b64encode((2 ** 64 - 1).to_bytes(8, "big")).decode()
+    check = verify_file(etree.tostring(root), trusted).get("TED")
+    assert not check.ok and "16384-bit key" in check.detail
+
+
+def test_a_signer_key_too_large_is_refused_unused(issue):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(65537, 4608)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Big")])
+    now = datetime.datetime.utcnow()
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(3).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+                   .sign(key, hashes.SHA256()))
+    root = xmlutil.parse(issue(71))
+    root.find(f"{DS}Signature/{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate").text = base64.b64encode(
+        certificate.public_bytes(serialization.Encoding.DER)).decode()
+    with pytest.raises(SignatureProfileError, match="RSA-4608 key; signers' keys have at most 4096 bits"):
+        signature.verify(root)
+
+
 # --- 4. typed errors, never a traceback ----------------------------------------------------------
 
 
