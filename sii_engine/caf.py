@@ -209,6 +209,10 @@ def _parse_caf_element(caf_element, trusted_keys):
         # A received TED may carry any <CAF>; checking its FRMT costs with the key's size.
         raise CafFormatError(reason=f"its RSAPK is a {modulus.bit_length()}-bit key with exponent of "
                                     f"{exponent.bit_length()} bits; the SII issues CAF keys of 512 bits (exponent 3)")
+    try:
+        public_key = rsa.RSAPublicNumbers(exponent, modulus).public_key(default_backend())
+    except ValueError as error:  # n < 3, e >= n...
+        raise CafFormatError(reason=f"its RSAPK is not an RSA public key ({error})") from None
     sii_key = trusted_keys.get(idk)
     if sii_key is None:
         raise CafUntrustedKeyError(idk=idk)
@@ -227,7 +231,7 @@ def _parse_caf_element(caf_element, trusted_keys):
         last_folio=last,
         authorized_on=authorized_on,
         idk=idk,
-        public_key=rsa.RSAPublicNumbers(exponent, modulus).public_key(default_backend()),
+        public_key=public_key,
         element=copy.deepcopy(caf_element),
     ), sii_key
 

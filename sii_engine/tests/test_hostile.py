@@ -325,6 +325,11 @@ def test_keys_too_large_to_check_cheaply_are_refused_unused(issue, trusted):
     xmlutil.find(root, "Documento/TED/DD/CAF/DA/RSAPK/E").text = base64.b64encode((2 ** 64 - 1).to_bytes(8, "big")).decode()
     check = verify_file(etree.tostring(root), trusted).get("TED")
     assert not check.ok and "16384-bit key" in check.detail
+    # Numbers that make no RSA key at all: said of the CAF, not taken for an unreadable signature.
+    xmlutil.find(root, "Documento/TED/DD/CAF/DA/RSAPK/M").text = "AQ=="
+    xmlutil.find(root, "Documento/TED/DD/CAF/DA/RSAPK/E").text = "Aw=="
+    check = verify_file(etree.tostring(root), trusted).get("TED")
+    assert not check.ok and "its RSAPK is not an RSA public key" in check.detail
 
 
 def test_a_signer_key_too_large_is_refused_unused(issue):
