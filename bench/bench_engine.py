@@ -80,7 +80,7 @@ class Setup:
     """The identities and documents every measurement uses, made once."""
 
     def __init__(self):
-        authority = identities.TestAuthority()
+        self.authority = authority = identities.TestAuthority()
         pkcs12 = identities.make_pkcs12(HOLDER_RUT, "Firmante Benchmark", PASSWORD, key_size=2048)
         self.certificate = certificate_module.load_pkcs12(pkcs12, PASSWORD)
         assert self.certificate.private_key.key_size == 2048

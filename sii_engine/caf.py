@@ -8,27 +8,35 @@ with the SII key its ``IDK`` names.
 import base64
 import copy
 import datetime
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.backends import default_backend
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dh, dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
+from lxml import etree
 
 from . import rut as rut_module
+from .certificate import key_kind
 from .errors import (
     CafError,
     CafFormatError,
     CafKeyMismatchError,
     CafSignatureError,
+    CafTrustedKeyError,
     CafUntrustedKeyError,
     NotACafError,
     RutError,
     XmlInputError,
 )
 from .xmlutil import find, findtext, flatten, local, parse
+
+# The SII's CAF keys are RSA-512 with exponent 3; far larger ones are refused unread.
+MAX_CAF_KEY_BITS = 2048
+MAX_CAF_KEY_EXPONENT = 2 ** 17 + 1
 
 CERTIFICATION_IDK = 100
 PRODUCTION_IDK = 300
@@ -48,6 +56,24 @@ _KEY_FILES = {
 def sii_public_key(idk):
     """The SII's public key for ``idk`` (100 certification, 300 production)."""
     return serialization.load_pem_public_key((_KEYS_DIR / _KEY_FILES[idk]).read_bytes(), default_backend())
+
+
+# Public keys cryptography loads that cannot check an SHA1withRSA FRMA.
+_NON_RSA_KEYS = (
+    dh.DHPublicKey, dsa.DSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, ed448.Ed448PublicKey,
+    x25519.X25519PublicKey, x448.X448PublicKey,
+)
+
+
+def load_trusted_key(data, source):
+    """A CAF-signing key from PEM bytes (``source`` names the file in errors): RSA, as the SII's."""
+    try:
+        key = serialization.load_pem_public_key(data, default_backend())
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise CafTrustedKeyError(source=source, reason="it is not a PEM public key") from None
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise CafTrustedKeyError(source=source, reason=f"it is an {key_kind(key)} key; the SII signs CAFs with RSA")
+    return key
 
 
 def sii_trusted_keys(environment=None):
@@ -135,9 +161,32 @@ def load_caf(data, trusted_keys=None, *, require_private_key=True):
     return Caf(**{**caf.__dict__, "private_key": private_key})
 
 
+# Every DTE stamped under one CAF carries that same <CAF> in its TED: an envelope of
+# 2,000 facturas holds a handful of CAFs. Each is read and its FRMA checked once
+# per trusted key (by identity), not once per document. Bounded, and only RSA keys'
+# verdicts are kept.
+_VERIFIED_CAFS = {}
+_VERIFIED_CAFS_SIZE = 256
+_verified_cafs_lock = threading.Lock()
+
+
 def parse_caf_element(caf_element, trusted_keys=None):
     """Read and verify a ``<CAF>`` element (as found in a CAF file or a TED)."""
     trusted_keys = sii_trusted_keys() if trusted_keys is None else trusted_keys
+    raw = etree.tostring(caf_element)
+    known = _VERIFIED_CAFS.get(raw)
+    if known is not None and trusted_keys.get(known[0]) is known[1]:
+        return known[2]
+    caf, sii_key = _parse_caf_element(caf_element, trusted_keys)
+    if isinstance(sii_key, rsa.RSAPublicKey):
+        with _verified_cafs_lock:
+            if len(_VERIFIED_CAFS) >= _VERIFIED_CAFS_SIZE:
+                _VERIFIED_CAFS.pop(next(iter(_VERIFIED_CAFS)))
+            _VERIFIED_CAFS[raw] = (caf.idk, sii_key, caf)
+    return caf
+
+
+def _parse_caf_element(caf_element, trusted_keys):
     da = find(caf_element, "DA")
     signature_text = findtext(caf_element, "FRMA")
     if da is None or not signature_text:
@@ -156,9 +205,20 @@ def parse_caf_element(caf_element, trusted_keys=None):
         raise CafFormatError(reason=f"a field of <DA> is missing or wrong ({error})") from None
     if first > last or first < 1:
         raise CafFormatError(reason=f"the folio range {first}-{last} is empty")
+    if modulus.bit_length() > MAX_CAF_KEY_BITS or exponent > MAX_CAF_KEY_EXPONENT:
+        # A received TED may carry any <CAF>; checking its FRMT costs with the key's size.
+        raise CafFormatError(reason=f"its RSAPK is a {modulus.bit_length()}-bit key with exponent of "
+                                    f"{exponent.bit_length()} bits; the SII issues CAF keys of 512 bits (exponent 3)")
+    try:
+        public_key = rsa.RSAPublicNumbers(exponent, modulus).public_key(default_backend())
+    except ValueError as error:  # n < 3, e >= n...
+        raise CafFormatError(reason=f"its RSAPK is not an RSA public key ({error})") from None
     sii_key = trusted_keys.get(idk)
     if sii_key is None:
         raise CafUntrustedKeyError(idk=idk)
+    if isinstance(sii_key, _NON_RSA_KEYS):
+        raise CafTrustedKeyError(source=f"trusted for IDK {idk}",
+                                 reason=f"it is an {key_kind(sii_key)} key; the SII signs CAFs with RSA")
     try:
         sii_key.verify(signature, flatten(da), padding.PKCS1v15(), hashes.SHA1())
     except InvalidSignature:
@@ -171,9 +231,9 @@ def parse_caf_element(caf_element, trusted_keys=None):
         last_folio=last,
         authorized_on=authorized_on,
         idk=idk,
-        public_key=rsa.RSAPublicNumbers(exponent, modulus).public_key(default_backend()),
+        public_key=public_key,
         element=copy.deepcopy(caf_element),
-    )
+    ), sii_key
 
 
 def _load_private_key(pem_text):

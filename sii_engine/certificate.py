@@ -12,7 +12,7 @@ from functools import cached_property
 from cryptography import x509
 from cryptography.hazmat.backends import default_backend
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -20,6 +20,7 @@ from . import rut as rut_module
 from .errors import (
     CertificateExpiredError,
     CertificateFormatError,
+    CertificateKeyTypeError,
     CertificateNoKeyError,
     CertificateNoRutError,
     CertificateNotYetValidError,
@@ -94,6 +95,10 @@ def load_pkcs12(data, password, *, check_validity=True, moment=None):
         raise CertificateFormatError() from None
     if private_key is None or certificate is None:
         raise CertificateNoKeyError()
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        # An EC or Ed25519 key loads, but the SII's XMLDSig is rsa-sha1: say so now,
+        # not as a failure deep inside signing.
+        raise CertificateKeyTypeError(kind=key_kind(private_key))
     result = Certificate(
         private_key=private_key,
         certificate=certificate,
@@ -129,14 +134,19 @@ def holder_rut(certificate):
 
 
 def rut_other_name_value(rut):
-    """DER of the otherName value Chilean CAs write: [0] EXPLICIT IA5String."""
+    """DER of the otherName value as Chilean CAs write it: the IA5String of the RUT.
+
+    ``x509.OtherName`` wraps its value in the otherName's ``[0] EXPLICIT`` itself, so
+    the certificate carries ``A0 0B 16 09 <RUT>``, as real certificates do (this
+    engine once added a second ``[0]``: ``A0 0E A0 0C 16 0A ...``; both are read).
+    """
     text = rut.encode("ascii")
-    inner = bytes([0x16, len(text)]) + text
-    return bytes([0xA0, len(inner)]) + inner
+    return bytes([0x16, len(text)]) + text
 
 
 def _decode_der_string(value):
-    """Read the string inside an otherName value, whatever explicit tags wrap it."""
+    """Read the string inside an otherName value, whatever explicit tags wrap it
+    (none in real certificates, one more in those this engine made before)."""
     position = 0
     while position + 2 <= len(value):
         tag = value[position]
@@ -171,6 +181,15 @@ def _looks_like_pkcs12(data):
     if data[1] != 0x80 and start + length > len(data):  # truncated (0x80: BER indefinite length)
         return False
     return data[start:start + 3] == b"\x02\x01\x03"
+
+
+def key_kind(key):
+    """``"EC (secp256r1)"``, ``"Ed25519"``, ``"RSA-2048"``...: a key named for a message."""
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        return f"RSA-{key.key_size}"
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+        return f"EC ({key.curve.name})"
+    return type(key).__name__.removeprefix("_").removesuffix("PrivateKey").removesuffix("PublicKey") or "unknown"
 
 
 def _holder_name(certificate):

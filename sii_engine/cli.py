@@ -7,8 +7,14 @@ envelope or a CAF), ``barcode`` (the TED as a PDF417 or QR PNG) and
 See docs/cli.md.
 
 Exit codes: 0 success; 1 ``verify`` found a failed check; 2 the command could
-not run (bad arguments, unreadable files, an error of the engine), reported
-as one line ``error: <message>`` on stderr.
+not run (bad arguments, unreadable or oversized files, input the engine
+refuses), reported as one line ``error: <message>`` on stderr — never a
+traceback, not even for a defect of the engine itself (also 2, said so).
+
+Every file is read through :func:`sii_engine.xmlutil.read_bounded`: its size is
+capped while reading, never checked after reading it whole. Files that hold a
+private key (the .pfx, the stand-in SII key, CAFs with their RSASK) are written
+readable by their owner only (0600).
 
 A certificate password is never an argument (it would show in ``ps``): it
 comes from an environment variable, a file, or an interactive prompt.
@@ -24,12 +30,9 @@ import secrets
 import sys
 from pathlib import Path
 
-from cryptography.hazmat.backends import default_backend
-from cryptography.hazmat.primitives import serialization
-
 from . import dte as dte_module
 from . import rut as rut_module
-from .caf import load_caf, sii_trusted_keys
+from .caf import load_caf, load_trusted_key, sii_trusted_keys
 from .certificate import load_pkcs12
 from .document import document_from_dict
 from .envelope import build_envelope
@@ -37,13 +40,19 @@ from .errors import CafUntrustedKeyError, SiiEngineError
 from .identities import TEST_IDK, TestAuthority, make_pkcs12
 from .ted import ted_barcode_text
 from .verify import verify_file
-from .xmlutil import find, local, parse, to_bytes
+from .xmlutil import MAX_INPUT_BYTES, find, local, parse, read_bounded, to_bytes
 
 EXIT_OK = 0
 EXIT_FAILED_CHECKS = 1
 EXIT_ERROR = 2
 
 TEST_LABEL = "TEST MATERIAL - never valid at the SII"
+
+# What each input may weigh: far above any real one, far below what would hurt.
+MAX_JSON_BYTES = 5 * 1024 * 1024
+MAX_SMALL_FILE_BYTES = 1024 * 1024  # a CAF, a .pfx, a PEM key
+MAX_PASSWORD_FILE_BYTES = 64 * 1024
+SECRET_FILE_MODE = 0o600
 
 
 class CliError(Exception):
@@ -53,11 +62,8 @@ class CliError(Exception):
 # --- small helpers -----------------------------------------------------------------------------
 
 
-def _read(path):
-    try:
-        return Path(path).read_bytes()
-    except OSError as error:
-        raise CliError(f"cannot read {path}: {error.strerror or error}") from None
+def _read(path, max_bytes=MAX_INPUT_BYTES, what="file"):
+    return read_bounded(path, max_bytes, what)
 
 
 def _write(path, data, mode=None):
@@ -89,10 +95,11 @@ def _password(args):
             raise CliError(f"the environment variable {args.password_env} (--password-env) is not set")
         return value
     if args.password_file:
+        data = _read(args.password_file, MAX_PASSWORD_FILE_BYTES, "password file")
         try:
-            lines = Path(args.password_file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as error:
-            raise CliError(f"cannot read the password file {args.password_file}: {error}") from None
+            lines = data.decode("utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise CliError(f"the password file {args.password_file} is not UTF-8 text") from None
         return lines[0] if lines else ""
     if sys.stdin.isatty():
         return getpass.getpass("Certificate password: ")
@@ -100,15 +107,11 @@ def _password(args):
 
 
 def _certificate(args):
-    return load_pkcs12(_read(args.cert), _password(args))
+    return load_pkcs12(_read(args.cert, MAX_SMALL_FILE_BYTES, "certificate"), _password(args))
 
 
 def _public_key(path):
-    try:
-        key = serialization.load_pem_public_key(_read(path), default_backend())
-    except ValueError:
-        raise CliError(f"{path} is not a PEM public key") from None
-    return key
+    return load_trusted_key(_read(path, MAX_SMALL_FILE_BYTES, "trusted key"), path)
 
 
 def _trusted_key_argument(value, default_idk=None):
@@ -157,8 +160,8 @@ def _folio_range(value):
 
 def _issue(args):
     try:
-        data = json.loads(_read(args.json).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = json.loads(_read(args.json, MAX_JSON_BYTES, "JSON document").decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # ValueError: also a 5,000-digit integer
         raise CliError(f"{args.json} is not valid JSON (UTF-8): {error}") from None
     document = document_from_dict(data, folio=args.folio)
     if document.folio is None:
@@ -169,7 +172,7 @@ def _issue(args):
         idk, key = _trusted_key_argument(args.trust_test_key, default_idk=TEST_IDK)
         trusted = {**trusted, idk: key}
     try:
-        caf = load_caf(_read(args.caf), trusted)
+        caf = load_caf(_read(args.caf, MAX_SMALL_FILE_BYTES, "CAF"), trusted)
     except CafUntrustedKeyError as error:
         if error.params.get("idk") != TEST_IDK:
             raise
@@ -295,14 +298,16 @@ def _make_test_identities(args):
     password = secrets.token_urlsafe(18)
     signer_rut = args.signer_rut or args.rut
     written = [
-        _write(out / "test-cert.pfx", make_pkcs12(signer_rut, f"{args.name} (TEST)", password=password), 0o600),
-        _write(out / "test-cert.password", password.encode() + b"\n", 0o600),
+        _write(out / "test-cert.pfx", make_pkcs12(signer_rut, f"{args.name} (TEST)", password=password),
+               SECRET_FILE_MODE),
+        _write(out / "test-cert.password", password.encode() + b"\n", SECRET_FILE_MODE),
         _write(out / f"test-sii-idk{TEST_IDK}.pub.pem", authority.public_key_pem),
-        _write(out / f"test-sii-idk{TEST_IDK}.key.pem", authority.private_key_pem, 0o600),
+        _write(out / f"test-sii-idk{TEST_IDK}.key.pem", authority.private_key_pem, SECRET_FILE_MODE),
     ]
     for document_type in args.types:
         caf = authority.issue_caf(args.rut, args.name, document_type, first, last)
-        written.append(_write(out / f"caf-T{document_type}-{first}-{last}.xml", caf))
+        # A CAF holds the folio private key (RSASK): a secret like the .pfx.
+        written.append(_write(out / f"caf-T{document_type}-{first}-{last}.xml", caf, SECRET_FILE_MODE))
         if document_type in _EXAMPLE_TYPES:
             example = _example_document(document_type, args.rut, args.name, first)
             text = json.dumps(example, indent=2, ensure_ascii=False) + "\n"
@@ -447,4 +452,11 @@ def main(argv=None):
         return EXIT_ERROR
     except KeyboardInterrupt:
         _say("error: interrupted")
+        return EXIT_ERROR
+    except MemoryError:
+        _say("error: out of memory")
+        return EXIT_ERROR
+    except Exception as error:  # a defect of the engine: still one line, still "could not run"
+        _say(f"error: unexpected {type(error).__name__}: {error} (a defect of sii_engine, not of your input "
+             "alone: please report it with the command that caused it)")
         return EXIT_ERROR

@@ -10,10 +10,12 @@ names (``Encabezado``/``IdDoc``/``TipoDTE``…), the JSON format the CLI takes.
 """
 
 import datetime
+import math
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from .errors import DocumentError
+from .amounts import parse_amount
+from .errors import DocumentError, DocumentFieldError
 
 FACTURA = 33
 FACTURA_EXENTA = 34
@@ -146,21 +148,53 @@ class Document:
 
 
 # --- from SII-tag dictionaries (the CLI's JSON) ---------------------------------
+#
+# The JSON comes from outside: every object, list, text and number is checked for
+# its shape, and a wrong one is a DocumentFieldError naming its path
+# ("Encabezado/Receptor", "Detalle[2]/PrcItem"), never an AttributeError.
 
 
-def _as_list(value):
-    if value is None or value is False:
+def _object(value, path, required=False):
+    """``value`` as a dict: ``{}`` when absent (unless ``required``), an error when not an object."""
+    if value is None or value is False or value == "":
+        if required:
+            raise DocumentFieldError(field=path, reason="it is required (a JSON object)")
+        return {}
+    if not isinstance(value, dict):
+        raise DocumentFieldError(field=path, reason=f"it must be a JSON object, not {_json_kind(value)}")
+    return value
+
+
+def _objects(value, path):
+    """``value`` (one object or a list of them) as ``[(path[i], dict)]``."""
+    if value is None or value is False or value == "":
         return []
-    return value if isinstance(value, list) else [value]
+    items = value if isinstance(value, list) else [value]
+    return [(f"{path}[{index}]", _object(item, f"{path}[{index}]", required=True))
+            for index, item in enumerate(items, 1)]
+
+
+def _text(value, path):
+    """Text fields take text or a number, nothing else."""
+    if value is None or value is False:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, Decimal)) or isinstance(value, float) and math.isfinite(value):
+        return str(value)
+    raise DocumentFieldError(field=path, reason=f"it must be text, not {_json_kind(value)}")
+
+
+def _json_kind(value):
+    if isinstance(value, bool):
+        return "true/false"
+    return {dict: "an object", list: "a list", str: "text", type(None): "null"}.get(type(value), "a number")
 
 
 def _decimal(value, what, default=None):
     if value is None or value is False or value == "":
         return default
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise DocumentError(reason=f"{what} must be a number, got {value!r}") from None
+    return parse_amount(value, what)
 
 
 def _date(value, what, default=None):
@@ -168,119 +202,136 @@ def _date(value, what, default=None):
         return default
     if isinstance(value, datetime.date):
         return value
+    if not isinstance(value, str):
+        raise DocumentFieldError(field=what, reason=f"it must be a date YYYY-MM-DD, not {_json_kind(value)}")
     try:
-        return datetime.date.fromisoformat(str(value))
+        return datetime.date.fromisoformat(value)
     except ValueError:
-        raise DocumentError(reason=f"{what} must be a date YYYY-MM-DD, got {value!r}") from None
+        raise DocumentFieldError(field=what, reason=f"it must be a date YYYY-MM-DD, got {value!r}") from None
 
 
 def _int(value, what, default=None):
     if value is None or value == "":
         return default
+    if isinstance(value, (dict, list)):
+        raise DocumentFieldError(field=what, reason=f"it must be a whole number, not {_json_kind(value)}")
     try:
         return int(value)
-    except (TypeError, ValueError):
-        raise DocumentError(reason=f"{what} must be a whole number, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise DocumentFieldError(field=what, reason=f"it must be a whole number, got {value!r}") from None
 
 
 def document_from_dict(data, folio=None, issue_date=None):
     """Build a :class:`Document` from a dict keyed by the SII's tag names."""
     if not isinstance(data, dict) or "Encabezado" not in data:
         raise DocumentError(reason="the document must have an 'Encabezado'")
-    header = data["Encabezado"]
-    id_doc = header.get("IdDoc") or {}
-    issuer_data = header.get("Emisor") or {}
-    receiver_data = header.get("Receptor") or {}
-    totals = header.get("Totales") or {}
-    other_currency = header.get("OtraMoneda") or {}
-    foreign = receiver_data.get("Extranjero") or {}
-    document_type = _int(id_doc.get("TipoDTE"), "TipoDTE")
-    acteco = _as_list(issuer_data.get("Acteco"))
+    header = _object(data["Encabezado"], "Encabezado", required=True)
+    id_doc = _object(header.get("IdDoc"), "Encabezado/IdDoc", required=True)
+    issuer_data = _object(header.get("Emisor"), "Encabezado/Emisor", required=True)
+    receiver_data = _object(header.get("Receptor"), "Encabezado/Receptor")
+    totals = _object(header.get("Totales"), "Encabezado/Totales")
+    other_currency = _object(header.get("OtraMoneda"), "Encabezado/OtraMoneda")
+    foreign = _object(receiver_data.get("Extranjero"), "Encabezado/Receptor/Extranjero")
+    document_type = _int(id_doc.get("TipoDTE"), "Encabezado/IdDoc/TipoDTE")
+    if document_type is None:
+        raise DocumentFieldError(field="Encabezado/IdDoc/TipoDTE", reason="it is required (33, 39, 61...)")
+
+    def issuer_text(*names):
+        return next((_text(issuer_data[name], f"Encabezado/Emisor/{name}") for name in names
+                     if issuer_data.get(name)), "")
+
+    def receiver_text(name):
+        return _text(receiver_data.get(name), f"Encabezado/Receptor/{name}")
+
+    acteco = issuer_data.get("Acteco")
+    acteco = acteco if isinstance(acteco, list) else [] if acteco in (None, False, "") else [acteco]
     issuer = Issuer(
-        rut=issuer_data.get("RUTEmisor", ""),
-        name=issuer_data.get("RznSoc") or issuer_data.get("RznSocEmisor") or "",
-        activity=issuer_data.get("GiroEmis") or issuer_data.get("GiroEmisor") or "",
-        economic_activities=tuple(_int(code, "Acteco") for code in acteco),
-        address=issuer_data.get("DirOrigen", ""),
-        commune=issuer_data.get("CmnaOrigen", ""),
-        city=issuer_data.get("CiudadOrigen", ""),
-        branch_code=_int(issuer_data.get("CdgSIISucur"), "CdgSIISucur"),
-        email=issuer_data.get("CorreoEmisor", ""),
-        phone=str(issuer_data.get("Telefono", "")),
+        rut=issuer_text("RUTEmisor"),
+        name=issuer_text("RznSoc", "RznSocEmisor"),
+        activity=issuer_text("GiroEmis", "GiroEmisor"),
+        economic_activities=tuple(_int(code, "Encabezado/Emisor/Acteco") for code in acteco),
+        address=issuer_text("DirOrigen"),
+        commune=issuer_text("CmnaOrigen"),
+        city=issuer_text("CiudadOrigen"),
+        branch_code=_int(issuer_data.get("CdgSIISucur"), "Encabezado/Emisor/CdgSIISucur"),
+        email=issuer_text("CorreoEmisor"),
+        phone=issuer_text("Telefono"),
     )
     receiver = Receiver(
-        rut=receiver_data.get("RUTRecep", ""),
-        name=receiver_data.get("RznSocRecep", ""),
-        activity=receiver_data.get("GiroRecep", ""),
-        address=receiver_data.get("DirRecep", ""),
-        commune=receiver_data.get("CmnaRecep", ""),
-        city=receiver_data.get("CiudadRecep", ""),
-        email=receiver_data.get("CorreoRecep", ""),
-        contact=receiver_data.get("Contacto", ""),
-        nationality=str(foreign.get("Nacionalidad", "")),
-        foreign_id=str(foreign.get("NumId", "")),
+        rut=receiver_text("RUTRecep"),
+        name=receiver_text("RznSocRecep"),
+        activity=receiver_text("GiroRecep"),
+        address=receiver_text("DirRecep"),
+        commune=receiver_text("CmnaRecep"),
+        city=receiver_text("CiudadRecep"),
+        email=receiver_text("CorreoRecep"),
+        contact=receiver_text("Contacto"),
+        nationality=_text(foreign.get("Nacionalidad"), "Encabezado/Receptor/Extranjero/Nacionalidad"),
+        foreign_id=_text(foreign.get("NumId"), "Encabezado/Receptor/Extranjero/NumId"),
     )
-    lines = [_line_from_dict(item, index) for index, item in enumerate(_as_list(data.get("Detalle")), 1)]
+    lines = [_line_from_dict(item, path) for path, item in _objects(data.get("Detalle"), "Detalle")]
     adjustments = [
         GlobalAdjustment(
-            movement=item.get("TpoMov", "D"),
-            value_type=item.get("TpoValor", "%"),
-            value=_decimal(item.get("ValorDR"), "ValorDR", Decimal(0)),
-            description=item.get("GlosaDR", ""),
-            exempt=bool(_int(item.get("IndExeDR"), "IndExeDR", 0)),
+            movement=_text(item.get("TpoMov", "D"), f"{path}/TpoMov"),
+            value_type=_text(item.get("TpoValor", "%"), f"{path}/TpoValor"),
+            value=_decimal(item.get("ValorDR"), f"{path}/ValorDR", Decimal(0)),
+            description=_text(item.get("GlosaDR"), f"{path}/GlosaDR"),
+            exempt=bool(_int(item.get("IndExeDR"), f"{path}/IndExeDR", 0)),
         )
-        for item in _as_list(data.get("DscRcgGlobal"))
+        for path, item in _objects(data.get("DscRcgGlobal"), "DscRcgGlobal")
     ]
     references = [
         Reference(
-            document_type=str(item.get("TpoDocRef", "")),
-            folio=str(item.get("FolioRef", "")),
-            date=_date(item.get("FchRef"), "FchRef"),
-            code=_int(item.get("CodRef"), "CodRef"),
-            reason=item.get("RazonRef", ""),
-            global_reference=bool(_int(item.get("IndGlobal"), "IndGlobal", 0)),
+            document_type=_text(item.get("TpoDocRef"), f"{path}/TpoDocRef"),
+            folio=_text(item.get("FolioRef"), f"{path}/FolioRef"),
+            date=_date(item.get("FchRef"), f"{path}/FchRef"),
+            code=_int(item.get("CodRef"), f"{path}/CodRef"),
+            reason=_text(item.get("RazonRef"), f"{path}/RazonRef"),
+            global_reference=bool(_int(item.get("IndGlobal"), f"{path}/IndGlobal", 0)),
         )
-        for item in _as_list(data.get("Referencia"))
+        for path, item in _objects(data.get("Referencia"), "Referencia")
     ]
     return Document(
         document_type=document_type,
-        folio=folio if folio is not None else _int(id_doc.get("Folio"), "Folio"),
-        issue_date=issue_date or _date(id_doc.get("FchEmis"), "FchEmis", datetime.date.today()),
+        folio=folio if folio is not None else _int(id_doc.get("Folio"), "Encabezado/IdDoc/Folio"),
+        issue_date=issue_date or _date(id_doc.get("FchEmis"), "Encabezado/IdDoc/FchEmis", datetime.date.today()),
         issuer=issuer,
         receiver=receiver,
         lines=lines,
         global_adjustments=adjustments,
         references=references,
-        payment_form=_int(id_doc.get("FmaPago"), "FmaPago"),
-        due_date=_date(id_doc.get("FchVenc"), "FchVenc"),
-        service_indicator=_int(id_doc.get("IndServicio"), "IndServicio"),
-        net_prices=bool(_int(id_doc.get("IndMntNeto"), "IndMntNeto", 0)),
-        dispatch_type=_int(id_doc.get("TipoDespacho"), "TipoDespacho"),
-        transfer_indicator=_int(id_doc.get("IndTraslado"), "IndTraslado"),
-        currency=totals.get("TpoMoneda", ""),
-        other_currency=other_currency.get("TpoMoneda", ""),
-        exchange_rate=_decimal(other_currency.get("TpoCambio"), "TpoCambio"),
-        vat_rate=_decimal(totals.get("TasaIVA"), "TasaIVA", Decimal(19)),
+        payment_form=_int(id_doc.get("FmaPago"), "Encabezado/IdDoc/FmaPago"),
+        due_date=_date(id_doc.get("FchVenc"), "Encabezado/IdDoc/FchVenc"),
+        service_indicator=_int(id_doc.get("IndServicio"), "Encabezado/IdDoc/IndServicio"),
+        net_prices=bool(_int(id_doc.get("IndMntNeto"), "Encabezado/IdDoc/IndMntNeto", 0)),
+        dispatch_type=_int(id_doc.get("TipoDespacho"), "Encabezado/IdDoc/TipoDespacho"),
+        transfer_indicator=_int(id_doc.get("IndTraslado"), "Encabezado/IdDoc/IndTraslado"),
+        currency=_text(totals.get("TpoMoneda"), "Encabezado/Totales/TpoMoneda"),
+        other_currency=_text(other_currency.get("TpoMoneda"), "Encabezado/OtraMoneda/TpoMoneda"),
+        exchange_rate=_decimal(other_currency.get("TpoCambio"), "Encabezado/OtraMoneda/TpoCambio"),
+        vat_rate=_decimal(totals.get("TasaIVA"), "Encabezado/Totales/TasaIVA", Decimal(19)),
     )
 
 
-def _line_from_dict(item, index):
+def _line_from_dict(item, path):
     code = item.get("CdgItem")
     if isinstance(code, list):
         code = code[0] if code else None
-    retention = item.get("Retenedor") or {}
+    code = _object(code, f"{path}/CdgItem")
+    retention = _object(item.get("Retenedor"), f"{path}/Retenedor")
     return Line(
-        name=item.get("NmbItem", ""),
-        quantity=_decimal(item.get("QtyItem"), f"QtyItem of line {index}", Decimal(1)),
-        price=_decimal(item.get("PrcItem"), f"PrcItem of line {index}", Decimal(0)),
-        description=item.get("DscItem", "") or "",
-        unit=item.get("UnmdItem", ""),
-        exempt=bool(_int(item.get("IndExe"), "IndExe", 0)),
-        discount_percent=_decimal(item.get("DescuentoPct"), f"DescuentoPct of line {index}"),
-        discount_amount=_decimal(item.get("DescuentoMonto"), f"DescuentoMonto of line {index}"),
-        surcharge_percent=_decimal(item.get("RecargoPct"), f"RecargoPct of line {index}"),
-        surcharge_amount=_decimal(item.get("RecargoMonto"), f"RecargoMonto of line {index}"),
-        item_code=(str(code.get("TpoCodigo", "")), str(code.get("VlrCodigo", ""))) if code else None,
-        additional_tax_code=_int(item.get("CodImpAdic"), "CodImpAdic"),
-        retention=retention.get("IndAgente", "") if isinstance(retention, dict) else "",
+        name=_text(item.get("NmbItem"), f"{path}/NmbItem"),
+        quantity=_decimal(item.get("QtyItem"), f"{path}/QtyItem", Decimal(1)),
+        price=_decimal(item.get("PrcItem"), f"{path}/PrcItem", Decimal(0)),
+        description=_text(item.get("DscItem"), f"{path}/DscItem"),
+        unit=_text(item.get("UnmdItem"), f"{path}/UnmdItem"),
+        exempt=bool(_int(item.get("IndExe"), f"{path}/IndExe", 0)),
+        discount_percent=_decimal(item.get("DescuentoPct"), f"{path}/DescuentoPct"),
+        discount_amount=_decimal(item.get("DescuentoMonto"), f"{path}/DescuentoMonto"),
+        surcharge_percent=_decimal(item.get("RecargoPct"), f"{path}/RecargoPct"),
+        surcharge_amount=_decimal(item.get("RecargoMonto"), f"{path}/RecargoMonto"),
+        item_code=(_text(code.get("TpoCodigo"), f"{path}/CdgItem/TpoCodigo"),
+                   _text(code.get("VlrCodigo"), f"{path}/CdgItem/VlrCodigo")) if code else None,
+        additional_tax_code=_int(item.get("CodImpAdic"), f"{path}/CodImpAdic"),
+        retention=_text(retention.get("IndAgente"), f"{path}/Retenedor/IndAgente"),
     )

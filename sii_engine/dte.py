@@ -23,7 +23,7 @@ from .document import (
     MAX_LINES,
     SUPPORTED_TYPES,
 )
-from .errors import DocumentError
+from .errors import DocumentError, FieldRutError, RutError
 from .ted import StampData, _normalize_rut, _stamp  # build_ted with its barcode text; rut.normalize remembered
 from .totals import compute_totals, round_amount
 from .xmlutil import SII_NS, clean_text, to_bytes
@@ -95,8 +95,8 @@ def check_document(document):
         raise DocumentError(reason="the document has no lines")
     if len(document.lines) > limit:
         raise DocumentError(reason=f"the document has {len(document.lines)} lines; the SII accepts at most {limit}")
-    _normalize_rut(document.issuer.rut)
-    _normalize_rut(document.receiver.rut)
+    _field_rut(document.issuer.rut, "Emisor/RUTEmisor")
+    _field_rut(document.receiver.rut, "Receptor/RUTRecep")
     if not document.is_boleta:
         if not document.issuer.activity:
             raise DocumentError(reason="the issuer has no line of business (giro)")
@@ -118,6 +118,15 @@ def check_document(document):
             raise DocumentError(reason=f"CodRef {reference.code} is not 1 (annul), 2 (text) or 3 (amounts)")
     if document.document_type in (56, 61, 111, 112) and not document.references:
         raise DocumentError(reason="a credit or debit note must refer to the document it modifies")
+
+
+def _field_rut(value, field):
+    """Check a RUT, naming its field when wrong: "'' is not a valid RUT" alone does not say
+    that the receiver is missing."""
+    try:
+        _normalize_rut(value)
+    except RutError:
+        raise FieldRutError(field=field, rut=value) from None
 
 
 def build_dte(document, totals=None):

@@ -31,12 +31,23 @@ class RutError(SiiEngineError):
     template = "{rut!r} is not a valid Chilean RUT (check the digits and the verifier)"
 
 
+class FieldRutError(RutError):
+    """A RUT that is wrong in a named field (same code: callers translate it as any RutError)."""
+
+    template = "{field}: {rut!r} is not a valid Chilean RUT (check the digits and the verifier)"
+
+
 # --- XML input ---------------------------------------------------------------
 
 
 class XmlInputError(SiiEngineError):
     code = "xml_invalid"
     template = "The XML could not be read: {reason}"
+
+
+class InputFileError(SiiEngineError):
+    code = "input_file"
+    template = "{path}: cannot read this {what}: {reason}"
 
 
 # --- certificates ------------------------------------------------------------
@@ -70,6 +81,11 @@ class CertificateExpiredError(CertificateError):
 class CertificateNotYetValidError(CertificateError):
     code = "certificate_not_yet_valid"
     template = "The certificate is valid only from {not_before}"
+
+
+class CertificateKeyTypeError(CertificateError):
+    code = "certificate_not_rsa"
+    template = "The certificate's key is {kind}: SII signatures (rsa-sha1) need an RSA key"
 
 
 class CertificateNoRutError(CertificateError):
@@ -108,6 +124,11 @@ class CafSignatureError(CafError):
     )
 
 
+class CafTrustedKeyError(CafError):
+    code = "caf_trusted_key_invalid"
+    template = "The SII key {source} cannot be trusted: {reason}"
+
+
 class CafKeyMismatchError(CafError):
     code = "caf_key_mismatch"
     template = "The CAF private key (RSASK) does not match its public key (RSAPK)"
@@ -139,6 +160,18 @@ class DocumentError(SiiEngineError):
     template = "The document data is invalid: {reason}"
 
 
+class DocumentFieldError(DocumentError):
+    """A field of the input has the wrong shape or value; ``field`` is its path (``Encabezado/Receptor``)."""
+
+    code = "document_field_invalid"
+    template = "{field}: {reason}"
+
+
+class AmountError(DocumentFieldError):
+    code = "amount_invalid"
+    template = "{field}: {value!r} is not an amount the SII accepts ({reason})"
+
+
 class SchemaValidationError(SiiEngineError):
     code = "schema_invalid"
     template = "The XML does not follow the SII schema {schema}: {errors}"
@@ -160,6 +193,13 @@ class SignatureError(SiiEngineError):
 class SignatureVerificationError(SiiEngineError):
     code = "signature_invalid"
     template = "The XML signature does not verify: {reason}"
+
+
+class SignatureProfileError(SignatureVerificationError):
+    """A signature outside the SII's XMLDSig profile: refused before xmlsec sees it."""
+
+    code = "signature_outside_profile"
+    template = "The XML signature is outside the SII's profile and was not processed: {reason}"
 
 
 # --- envelopes ---------------------------------------------------------------

@@ -22,10 +22,11 @@ call this too. :meth:`Report.format` gives the text the CLI prints.
 
 import base64
 import datetime
+import functools
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -34,25 +35,38 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
-from . import rut as rut_module
+from .amounts import parse_amount
 from .caf import CERTIFICATION_IDK, PRODUCTION_IDK, parse_caf_element, sii_trusted_keys
 from .certificate import holder_rut
 from .document import BOLETA_TYPES, EXEMPT_TYPES, EXPORT_TYPES
+from .envelope import MAX_DOCUMENTS
 from .errors import (
+    AmountError,
     CafError,
     CafSignatureError,
+    CafTrustedKeyError,
     CafUntrustedKeyError,
     CertificateError,
     RutError,
     SchemaValidationError,
+    SignatureProfileError,
     SignatureVerificationError,
     SiiEngineError,
     XmlInputError,
 )
 from .identities import TEST_IDK
 from .schema import schema_for, validation_errors
-from .signature import signatures_of, standalone, verify, verify_dte, without_sii_namespace
-from .ted import verify_ted
+from .signature import (
+    MAX_SIGNER_KEY_BITS,
+    dte_body,
+    signatures_of,
+    standalone,
+    unsigned_content,
+    verify,
+    verify_dte,
+    without_sii_namespace,
+)
+from .ted import _normalize_rut, verify_ted  # rut.normalize, remembered
 from .totals import ADDITIONAL_TAXES, round_amount
 from .xmlutil import DSIG_NS, SII_NS, find, findtext, local, parse
 
@@ -65,6 +79,7 @@ ENVIO_BOLETA = "EnvioBOLETA"
 FORMAT = "format"
 SCHEMA = "schema"
 SIGNATURE = "signature"
+UNSIGNED = "unsigned content"  # added only when something is signed by nobody
 SENDER = "sender"
 COVER_COUNTS = "cover counts"
 COVER_ISSUER = "cover issuer"
@@ -76,7 +91,6 @@ CAF_SIGNATURE = "CAF signature"
 KEY_PAIR = "key pair"
 EXPIRY = "expiry"
 
-_BODY_TAGS = ("Documento", "Exportaciones", "Liquidacion")
 # Other SII files someone may feed in by mistake: name them rather than say "unknown".
 _OTHER_SII_ROOTS = {
     "RespuestaDTE": "an acknowledgement of receipt or result (RespuestaDTE)",
@@ -199,6 +213,15 @@ def verify_element(root, trusted_keys=None, *, today=None, report=None):
     report = report if report is not None else Report()
     trusted_keys = sii_trusted_keys() if trusted_keys is None else trusted_keys
     tag = local(root.tag)
+    try:
+        _verify_kind(report, root, tag, trusted_keys, today)
+    except Exception as error:  # a defect of the verifier itself: still a failed check, never a traceback
+        report.add(FORMAT, "file", False,
+                   f"the verifier could not finish ({type(error).__name__}: {error}); the file is not accepted")
+    return report
+
+
+def _verify_kind(report, root, tag, trusted_keys, today):
     if tag == "AUTORIZACION":
         report.kind = CAF
         _verify_caf(report, root, trusted_keys, today or datetime.date.today())
@@ -215,14 +238,12 @@ def verify_element(root, trusted_keys=None, *, today=None, report=None):
             detail += f", {what}"
         detail += "; expected <AUTORIZACION> (a CAF), <DTE>, <EnvioDTE> or <EnvioBOLETA>"
         report.add(FORMAT, "file", False, detail)
-    return report
 
 
 # --- DTEs and envelopes -----------------------------------------------------------------------
 
 
-def _body(dte):
-    return next((child for child in dte if isinstance(child.tag, str) and local(child.tag) in _BODY_TAGS), None)
+_body = dte_body
 
 
 def document_subject(dte):
@@ -259,6 +280,15 @@ def _verify_envelope(report, root, trusted_keys):
         report.add(FORMAT, "envelope", False, f"the <{local(root.tag)}> has no <SetDTE>")
         return
     documents = [child for child in set_dte if isinstance(child.tag, str) and local(child.tag) == "DTE"]
+    limit = MAX_DOCUMENTS[local(root.tag)]
+    if len(documents) > limit:
+        # Counted before anything is verified: the work below grows with the documents.
+        report.add(
+            FORMAT, "envelope", False,
+            f"an {local(root.tag)} holding {len(documents)} documents: the SII takes at most {limit} per "
+            f"{local(root.tag)}, so it was not verified further",
+        )
+        return
     subjects = [document_subject(dte) for dte in documents]
     listed = ", ".join(subjects[:10]) + (f" and {len(subjects) - 10} more" if len(subjects) > 10 else "")
     report.add(
@@ -266,6 +296,7 @@ def _verify_envelope(report, root, trusted_keys):
     )
     _check_schema(report, root, "envelope")
     certificate_pem = _check_signature(report, "envelope", root)
+    _check_unsigned(report, "envelope", root)
     cover = find(set_dte, "Caratula")
     if cover is None:
         report.add(COVER_COUNTS, "envelope", False, "the envelope has no <Caratula>")
@@ -289,6 +320,7 @@ def _verify_envelope(report, root, trusted_keys):
 def _check_document(report, dte, subject, trusted_keys):
     body = _body(dte)
     _check_dte_signature(report, subject, dte)
+    _check_unsigned(report, subject, dte)
     _check_ted(report, subject, body, trusted_keys)
     _check_ted_data(report, subject, body)
     _check_totals(report, subject, body)
@@ -331,6 +363,18 @@ def _check_signature(report, subject, root):
     return pem
 
 
+def _check_unsigned(report, subject, root):
+    """Whatever hangs off ``root`` beside the part its signature covers: nobody vouches for it."""
+    others = unsigned_content(root)
+    if others:
+        names = ", ".join(f"<{local(child.tag)}>" for child in others[:10])
+        more = f" and {len(others) - 10} more" if len(others) > 10 else ""
+        part = dte_body(root) if local(root.tag) == "DTE" else find(root, "SetDTE")
+        beside = f"beside the signed <{local(part.tag)}>" if part is not None else "beside its signature"
+        report.add(UNSIGNED, subject, False,
+                   f"{names}{more} {beside} in <{local(root.tag)}> is signed by nobody: nothing vouches for it")
+
+
 def _check_dte_signature(report, subject, dte):
     try:
         pem = verify_dte(dte)
@@ -367,7 +411,9 @@ def _with_sii_namespace(dte):
     return etree.fromstring(data[:start] + f' xmlns="{SII_NS}"'.encode() + data[start:])
 
 
+@functools.lru_cache(maxsize=64)
 def _describe_signer(pem):
+    """Remembered per certificate: an envelope's documents have one or two signers."""
     try:
         certificate = x509.load_pem_x509_certificate(pem, default_backend())
     except ValueError:
@@ -407,6 +453,8 @@ def _explain_signature_failure(variants, error):
     ``variants`` are (label, root) forms the signed content may have had; the
     explanation uses the one whose digest matches, if any.
     """
+    if isinstance(error, SignatureProfileError):
+        return f"not processed, outside the SII's signature profile: {error.params.get('reason', error)}"
     diagnoses = []
     for label, root in variants:
         try:
@@ -486,7 +534,7 @@ def _diagnose(root):
             diagnosis.certificate_ok = _rsa_verifies(certificate.public_key(), value, signed_bytes, hash_class)
     modulus = signature.findtext(f".//{{{DSIG_NS}}}Modulus")
     exponent = signature.findtext(f".//{{{DSIG_NS}}}Exponent")
-    if modulus and exponent:
+    if modulus and exponent and _b64_int(modulus).bit_length() <= MAX_SIGNER_KEY_BITS:
         numbers = rsa.RSAPublicNumbers(_b64_int(exponent), _b64_int(modulus))
         diagnosis.key_value_ok = _rsa_verifies(numbers.public_key(default_backend()), value, signed_bytes, hash_class)
     return diagnosis
@@ -551,6 +599,8 @@ def _idk_label(idk):
 
 
 def _explain_caf_trust(error, trusted_keys):
+    if isinstance(error, CafTrustedKeyError):
+        return str(error)
     idk = error.params.get("idk")
     trusted = ", ".join(str(key) for key in sorted(trusted_keys)) or "none"
     if isinstance(error, CafUntrustedKeyError):
@@ -613,7 +663,7 @@ def _lower_first(text):
 
 def _same_rut(left, right):
     try:
-        return rut_module.normalize(left) == rut_module.normalize(right)
+        return _normalize_rut(left) == _normalize_rut(right)
     except RutError:
         return (left or "").strip().upper() == (right or "").strip().upper()
 
@@ -626,9 +676,11 @@ def _same_int(left, right):
 
 
 def _same_amount(ted_amount, document_amount):
+    if ted_amount is None or document_amount is None:
+        return False
     try:
-        return Decimal(ted_amount.strip()) == round_amount(Decimal(document_amount.strip()))
-    except (AttributeError, InvalidOperation):
+        return parse_amount(ted_amount, "TED/DD/MNT") == round_amount(parse_amount(document_amount, "MntTotal"))
+    except (AmountError, ArithmeticError):
         return False
 
 
@@ -668,14 +720,33 @@ class _Unreadable(Exception):
     pass
 
 
-def _amount(element, path):
-    text = findtext(element, path) if element is not None else None
+def _amount(element, path, where=""):
+    """The amount at ``path`` under ``element``, bounded (:func:`~.amounts.parse_amount`); ``where``
+    names the element in the message (``Detalle[3]``)."""
+    return _amount_text(findtext(element, path) if element is not None else None, path, where)
+
+
+def _amount_text(text, name, where=""):
     if text is None or not text.strip():
         return None
     try:
-        return Decimal(text.strip())
-    except InvalidOperation:
-        raise _Unreadable(f"{path} is not a number: {text!r}") from None
+        return parse_amount(text, f"{where}/{name}" if where else name)
+    except AmountError as error:
+        raise _Unreadable(str(error)) from None
+
+
+def _fields(element):
+    """``{local name: text}`` of the children of ``element`` (the first of each name): a line's
+    fields read in one pass rather than one search per field."""
+    fields = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str):
+            fields.setdefault(tag.rpartition("}")[2], child.text)
+    return fields
+
+
+_TOTALS = "Encabezado/Totales"
 
 
 def _money(value, decimals):
@@ -720,17 +791,19 @@ def _totals_problems(body):
     taxable = exempt = Decimal(0)
     taxed_by_code = {}
     for number, line in enumerate((c for c in body if isinstance(c.tag, str) and local(c.tag) == "Detalle"), 1):
-        amount = _amount(line, "MontoItem")
-        indicator = (findtext(line, "IndExe") or "").strip()
+        where = f"Detalle[{number}]"
+        fields = _fields(line)
+        amount = _amount_text(fields.get("MontoItem"), "MontoItem", where)
+        indicator = (fields.get("IndExe") or "").strip()
         if amount is None:
             amount = Decimal(0)
-        price = _amount(line, "PrcItem")
+        price = _amount_text(fields.get("PrcItem"), "PrcItem", where)
         if price is not None:
-            quantity = _amount(line, "QtyItem")
+            quantity = _amount_text(fields.get("QtyItem"), "QtyItem", where)
             expected = round_amount(
                 (Decimal(1) if quantity is None else quantity) * price
-                - (_amount(line, "DescuentoMonto") or 0)
-                + (_amount(line, "RecargoMonto") or 0),
+                - (_amount_text(fields.get("DescuentoMonto"), "DescuentoMonto", where) or 0)
+                + (_amount_text(fields.get("RecargoMonto"), "RecargoMonto", where) or 0),
                 decimals,
             )
             if abs(expected - amount) > (Decimal("0.01") if decimals else Decimal(1)):
@@ -746,18 +819,19 @@ def _totals_problems(body):
             exempt += amount
         else:
             taxable += amount
-            code = (findtext(line, "CodImpAdic") or "").strip()
+            code = (fields.get("CodImpAdic") or "").strip()
             if code:
                 taxed_by_code[int(code)] = taxed_by_code.get(int(code), Decimal(0)) + amount
 
     lines_taxable, lines_exempt = taxable, exempt
     adjustments = []
-    for item in (c for c in body if isinstance(c.tag, str) and local(c.tag) == "DscRcgGlobal"):
+    adjustment_items = (c for c in body if isinstance(c.tag, str) and local(c.tag) == "DscRcgGlobal")
+    for number, item in enumerate(adjustment_items, 1):
         indicator = (findtext(item, "IndExeDR") or "").strip()
         if indicator == "2":
             continue
         on_exempt = indicator == "1" or all_exempt
-        value = _amount(item, "ValorDR") or Decimal(0)
+        value = _amount(item, "ValorDR", f"DscRcgGlobal[{number}]") or Decimal(0)
         if (findtext(item, "TpoValor") or "").strip() == "%":
             value = round_amount((lines_exempt if on_exempt else lines_taxable) * value / 100, decimals)
         signed = -value if (findtext(item, "TpoMov") or "").strip() == "D" else value
@@ -767,11 +841,11 @@ def _totals_problems(body):
         else:
             taxable += signed
 
-    net = _amount(totals, "MntNeto") or Decimal(0)
-    exempt_total = _amount(totals, "MntExe") or Decimal(0)
-    vat = _amount(totals, "IVA") or Decimal(0)
-    vat_rate = _amount(totals, "TasaIVA")
-    total = _amount(totals, "MntTotal")
+    net = _amount(totals, "MntNeto", _TOTALS) or Decimal(0)
+    exempt_total = _amount(totals, "MntExe", _TOTALS) or Decimal(0)
+    vat = _amount(totals, "IVA", _TOTALS) or Decimal(0)
+    vat_rate = _amount(totals, "TasaIVA", _TOTALS)
+    total = _amount(totals, "MntTotal", _TOTALS)
     if total is None:
         return ["there is no MntTotal"], ""
     adjusted = " with the global discounts/surcharges" if adjustments else ""
@@ -799,8 +873,8 @@ def _totals_problems(body):
                 code = int(findtext(tax, "TipoImp"))
             except (TypeError, ValueError):
                 return None, "an ImptoReten has no readable TipoImp"
-            amount = _amount(tax, "MontoImp") or Decimal(0)
-            rate = _amount(tax, "TasaImp")
+            amount = _amount(tax, "MontoImp", f"{_TOTALS}/ImptoReten") or Decimal(0)
+            rate = _amount(tax, "TasaImp", f"{_TOTALS}/ImptoReten")
             if code not in ADDITIONAL_TAXES:
                 return None, f"the additional tax {code} is not known here (whether it adds or is retained)"
             if rate is not None and code in taxed_by_code:
@@ -809,7 +883,7 @@ def _totals_problems(body):
                     problems.append(f"ImptoReten {code} is {amount}, but {rate}% of its lines' "
                                     f"{taxed_by_code[code]} is {expected_tax}")
             expected_total += -amount if ADDITIONAL_TAXES[code][1] else amount
-        expected_total -= _amount(totals, "CredEC") or Decimal(0)
+        expected_total -= _amount(totals, "CredEC", _TOTALS) or Decimal(0)
     if exempt_total != exempt:
         problems.append(f"MntExe is {_money(exempt_total, decimals)}, but the exempt lines{adjusted} add up to "
                         f"{_money(exempt, decimals)}")

@@ -84,9 +84,11 @@ def issue(cafs, signer, name, folio, edit=None, caf=None):
     return dte_module.issue(document, caf or cafs[document.document_type], signer)
 
 
-def envelope_of(dtes, signer, company=COMPANY):
+def envelope_of(dtes, signer, company=COMPANY, check_documents=True):
+    """``check_documents=False``: let the builder pass a DTE it would refuse (the SII must reject it)."""
     return envelope_module.build_envelope(
-        [item if isinstance(item, bytes) else item.xml for item in dtes], company, signer, *RESOLUTION
+        [item if isinstance(item, bytes) else item.xml for item in dtes], company, signer, *RESOLUTION,
+        check_documents=check_documents,
     )
 
 

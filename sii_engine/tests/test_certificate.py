@@ -91,7 +91,11 @@ def test_loads_holder_rut_name_and_validity(certificate, holder):
 def test_rut_is_in_the_subject_alt_name_oid(certificate):
     alt_names = certificate.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     values = [name.value for name in alt_names.get_values_for_type(x509.OtherName) if name.type_id == RUT_OID]
-    assert values == [der_explicit_string(0x16, certificate.holder_rut)]
+    rut = certificate.holder_rut.encode("ascii")
+    # As real Chilean certificates carry it (tests/fixtures/real_production/certs): the otherName's
+    # [0] EXPLICIT holds the IA5String directly, "A0 0B 16 09 <RUT>" — not wrapped in a second [0].
+    assert values == [bytes([0x16, len(rut)]) + rut]
+    assert bytes([0xA0, len(rut) + 2, 0x16, len(rut)]) + rut in certificate.certificate.tbs_certificate_bytes
 
 
 def test_password_as_str_or_bytes(small_key):
