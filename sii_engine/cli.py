@@ -27,6 +27,7 @@ from pathlib import Path
 from cryptography.hazmat.backends import default_backend
 from cryptography.hazmat.primitives import serialization
 
+from . import cli_respond
 from . import dte as dte_module
 from . import rut as rut_module
 from .caf import load_caf, sii_trusted_keys
@@ -427,6 +428,7 @@ def build_parser():
     make.add_argument("--folios", type=_folio_range, default=(1, 100), metavar="FIRST-LAST",
                       help="folio range of each CAF (default 1-100)")
     make.set_defaults(handler=_make_test_identities)
+    cli_respond.add_parser(commands)
     return parser
 
 
