@@ -199,6 +199,13 @@ def test_types_outside_the_registry_are_refused(sii, clients, received):
     assert error.answer.meaning == RcvCode.TYPE_NOT_IN_REGISTRY
 
 
+def test_documents_before_the_registry_existed(sii, clients, received):
+    received(24, issue_date=datetime.date(2016, 12, 30))
+    assert _refused(clients["receiver"].register_action, ISSUER, 33, 24, "ACD").answer.meaning == \
+        RcvCode.BEFORE_2017
+    assert _refused(clients["issuer"].cedible_status, ISSUER, 33, 24).answer.meaning == RcvCode.BEFORE_2017
+
+
 def test_a_cash_invoice_takes_no_event(sii, clients, received):
     received(19, payment_form=1)
     error = _refused(clients["receiver"].register_action, ISSUER, 33, 19, "ERM")

@@ -7,6 +7,7 @@
     status = client.envelope_status(receipt.track_id, receipt.kind)
     if status.final: ...                                       # status.state, status.counts
     client.document_status(33, 1234, date(2024, 5, 15), 119000, "77777777-7")
+    client.register_action("76192083-9", 33, 1234, "ACD")         # the RCV (see .rcv)
 
 Every call authenticates on its own (token from the cache, or a new one),
 retries transport faults following the :class:`~.retry.RetryPolicy`, renews
