@@ -30,6 +30,7 @@ import secrets
 import sys
 from pathlib import Path
 
+from . import cli_respond
 from . import dte as dte_module
 from . import rut as rut_module
 from .caf import load_caf, load_trusted_key, sii_trusted_keys
@@ -432,6 +433,7 @@ def build_parser():
     make.add_argument("--folios", type=_folio_range, default=(1, 100), metavar="FIRST-LAST",
                       help="folio range of each CAF (default 1-100)")
     make.set_defaults(handler=_make_test_identities)
+    cli_respond.add_parser(commands)
     return parser
 
 

@@ -22,6 +22,8 @@ ENVIO_DTE = "EnvioDTE_v10.xsd"
 ENVIO_BOLETA = "EnvioBOLETA_v11.xsd"
 BOLETA = "BOLETA (EnvioBOLETA_v11.xsd BOLETADefType)"
 RESPUESTA_ENVIO_DTE = "RespuestaEnvioDTE_v10.xsd"
+ENVIO_RECIBOS = "EnvioRecibos_v10.xsd"
+RECIBO = "Recibos_v10.xsd"
 
 _BOLETA_WRAPPER = f"""<?xml version="1.0" encoding="ISO-8859-1"?>
 <xs:schema targetNamespace="http://www.sii.cl/SiiDte" xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -69,7 +71,7 @@ def _load(name):
 
 
 def schema_for(element):
-    """The schema that governs ``element`` (a DTE, a boleta or an envelope)."""
+    """The schema that governs ``element`` (a DTE, a boleta, an envelope or an exchange answer)."""
     tag = local(element.tag)
     if tag == "EnvioDTE":
         return ENVIO_DTE
@@ -77,6 +79,10 @@ def schema_for(element):
         return ENVIO_BOLETA
     if tag == "RespuestaDTE":
         return RESPUESTA_ENVIO_DTE
+    if tag == "EnvioRecibos":
+        return ENVIO_RECIBOS
+    if tag == "Recibo":
+        return RECIBO
     if tag == "DTE":
         document_type = element.findtext(".//{*}IdDoc/{*}TipoDTE")
         return BOLETA if document_type in ("39", "41") else DTE

@@ -3,6 +3,7 @@
 >>> simulator = SiiSimulator()                 # trusts a fresh TestAuthority's CAFs
 >>> simulator.inject_fault("DTEUpload", "timeout", seconds=3)
 >>> simulator.force_outcome("76192083-9", 33, 7, "objected", reason="giro")
+>>> simulator.set_reception_date("76192083-9", 33, 7, datetime.datetime(2024, 5, 1, 10, 0))  # the RCV's 8 days
 
 Endpoint names (for faults and counters) are listed in PROTOCOL.md.
 """
@@ -16,7 +17,7 @@ from collections import Counter
 
 from .. import rut as rut_module
 from ..identities import TestAuthority
-from . import dteupload, faults, rest, soap_services, wsdl
+from . import dteupload, faults, rcv, rest, soap_services, wsdl
 from .config import SimulatorConfig
 from .http import Request, Response, text_response, xml_response
 from .registry import FORCED_OUTCOMES
@@ -77,6 +78,21 @@ class SiiSimulator:
             raise ValueError(f"unknown outcome {outcome!r}; known: {sorted(FORCED_OUTCOMES)}")
         key = document_key(rut_module.normalize(rut), document_type, folio)
         self.state.set_forced(key, None if outcome is None else {"outcome": outcome, "reason": reason})
+
+    def set_reception_date(self, rut, document_type, folio, when):
+        """Make the RCV see the document as received by the SII at ``when`` (a naive local
+        datetime), e.g. 9 days ago to try the 8-day rule; ``None`` goes back to its envelope's."""
+        key = document_key(rut_module.normalize(rut), document_type, folio)
+        with self.state.lock:
+            entry = self.state.data.setdefault("rcv", {}).setdefault(key, {})
+            entry["received_at"] = None if when is None else when.timestamp()
+            self.state.save()
+
+    def rcv_events(self, rut, document_type, folio):
+        """The RCV events registered on a document: ``[{"code", "rut", "at"}]``."""
+        key = document_key(rut_module.normalize(rut), document_type, folio)
+        with self.state.lock:
+            return [dict(event) for event in self.state.data.get("rcv", {}).get(key, {}).get("events", [])]
 
     def expire_tokens(self):
         """Every token issued so far becomes inactive, as after the SII's idle timeout."""
@@ -177,6 +193,8 @@ class SiiSimulator:
             return SOAP_ENDPOINTS[request.path], soap_services.handle
         if request.path == UPLOAD_PATH:
             return "DTEUpload", dteupload.handle
+        if request.path in rcv.PATHS:
+            return "registroreclamodte", rcv.handle
         return rest.route(request) or ("unknown", _not_found)
 
     def _dispatch(self, request):
@@ -205,6 +223,8 @@ class SiiSimulator:
         if kind == "upload_status":
             request.forced_upload_status = fault.status
             return handler(self, request)
+        if kind == "rcv_internal_error":
+            return rcv.internal_error(request)
         if kind == "mislabelled_encoding":
             return mislabel(handler(self, request))
         if fault.process:

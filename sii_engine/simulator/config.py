@@ -17,7 +17,14 @@ class SimulatorConfig:
     unauthorized_companies: frozenset = frozenset()  # upload STATUS 6, getEstDte EMP
     resolutions: dict = field(default_factory=dict)  # company RUT -> (FchResol "YYYY-MM-DD", NroResol)
     blocked: bool = False  # upload STATUS 9
+    # company RUT -> RUTs of the persons who may act for it in the RCV (besides the company's own
+    # RUT and whoever uploaded envelopes for it)
+    company_users: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.unauthorized_companies = frozenset(rut_module.normalize(rut) for rut in self.unauthorized_companies)
         self.resolutions = {rut_module.normalize(rut): value for rut, value in self.resolutions.items()}
+        self.company_users = {
+            rut_module.normalize(company): frozenset(rut_module.normalize(person) for person in persons)
+            for company, persons in self.company_users.items()
+        }

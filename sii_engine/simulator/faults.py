@@ -15,6 +15,8 @@ Kinds (``Fault.kind``):
 * ``mislabelled_encoding``: the normal answer, its bytes re-encoded ISO-8859-1
   while ``Content-Type`` still says ``charset=UTF-8``.
 * ``upload_status``: (upload endpoints) answer ``status`` (1..9, 99) at once.
+* ``rcv_internal_error``: (registroreclamodte) answer codResp -1, the SII's "Error
+  Interno ... reintentar más tarde", without processing the request.
 
 ``process=True`` makes the simulator handle the request before it answers with
 the fault (kinds reset, http_500, html, error_text, rate_limit): the upload is
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 KINDS = frozenset({
     "timeout", "reset", "http_500", "html", "error_text", "expired_token",
-    "rate_limit", "mislabelled_encoding", "upload_status",
+    "rate_limit", "mislabelled_encoding", "upload_status", "rcv_internal_error",
 })
 ANY_ENDPOINT = "*"
 

@@ -94,6 +94,7 @@ def _store(state, document, track_id):
         "issue_date": document.issue_date,
         "total": document.total,
         "annulled": rule.get("outcome") == "annulled",
+        "payment_form": document.payment_form,
         "modified_by": None,
     }
     state.data["rejected"].pop(key, None)

@@ -26,6 +26,13 @@ class SoapRequestError(Exception):
 
 def parse_call(body):
     """Return ``(operation, {parameter: text})`` of a SOAP rpc request."""
+    call = call_element(body)
+    params = {local(child.tag): (child.text or "") for child in call if isinstance(child.tag, str)}
+    return local(call.tag), params
+
+
+def call_element(body):
+    """The rpc call element of a SOAP request (the Body's first child)."""
     try:
         envelope = parse(body, max_bytes=MAX_SOAP_BYTES)
     except XmlInputError as error:
@@ -38,8 +45,7 @@ def parse_call(body):
         call = next((child for child in soap_body if isinstance(child.tag, str)), None)
     if call is None:
         raise SoapRequestError("the SOAP Body holds no operation")
-    params = {local(child.tag): (child.text or "") for child in call if isinstance(child.tag, str)}
-    return local(call.tag), params
+    return call
 
 
 def respuesta(header=(), body=(), body_first=False, declaration=True):

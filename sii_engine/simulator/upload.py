@@ -42,7 +42,7 @@ class UploadOutcome:
 def receive(simulator, request, *, realm, kind, forced_status=None):
     """Receive the upload in ``request``; return an :class:`UploadOutcome`."""
     config = simulator.config
-    outcome = UploadOutcome(status=codes.UPLOAD_OK)
+    outcome = UploadOutcome(status=codes.UPLOAD_OK, timestamp=simulator.state.clock())
     token = request.cookie("TOKEN")
     if request.force_invalid_token and token:
         simulator.state.revoke_token(token)

@@ -57,6 +57,7 @@ class DocumentCheck:
     issues: list = field(default_factory=list)
     not_authorized: bool = False  # the CAF is not the SII's or the folio is outside it
     references: list = field(default_factory=list)  # (TpoDocRef, FolioRef, CodRef)
+    payment_form: int = None  # FmaPago: 1 cash, 2 credit, 3 free (the RCV takes no event on 1 and 3)
     override: str = None  # an outcome forced by a test
 
     @property
@@ -179,6 +180,8 @@ def check_document(dte, company_rut, trusted_keys):
         result.issues.append(issue("unreadable", error))
         return result
     result.references = _references(body)
+    payment_form = (findtext(body, "Encabezado/IdDoc/FmaPago") or "").strip()
+    result.payment_form = int(payment_form) if payment_form.isdecimal() and len(payment_form) < 3 else None
     if result.issuer_rut != company_rut:
         result.issues.append(issue("issuer_mismatch", f"[{result.issuer_rut}] <> [{company_rut}]"))
     try:

@@ -1,8 +1,13 @@
-"""The SII's certification WSDLs, served with their address pointing at the simulator."""
+"""The SII's certification WSDLs, served with their address pointing at the simulator.
+
+(The RCV's registroreclamodteservice WSDL is the addon's own, see data/wsdl/production/README.md.)
+"""
 
 import re
 from functools import cache
 from pathlib import Path
+
+from . import rcv
 
 WSDL_DIR = Path(__file__).resolve().parent.parent / "data" / "wsdl" / "certification"
 
@@ -14,9 +19,10 @@ SERVICES = {
     "/DTEWS/QueryEstDte.jws": ("QueryEstDte.wsdl", "https://maullin.sii.cl/DTEWS/QueryEstDte.jws"),
     "/DTEWS/QueryEstDteAv.jws": ("QueryEstDteAv.wsdl", "https://maullin.sii.cl/DTEWS/QueryEstDteAv.jws"),
     "/DTEWS/services/wsDTECorreo": ("wsDTECorreo.wsdl", "https://maullin.sii.cl/DTEWS/services/wsDTECorreo"),
+    **dict.fromkeys(sorted(rcv.PATHS), ("RegistroReclamoDte.wsdl", rcv.NAMESPACE)),
 }
 
-_ADDRESS = re.compile(r'(<wsdlsoap:address\s+location=")[^"]*(")')
+_ADDRESS = re.compile(r'(<(?:wsdlsoap|soap):address\s+location=")[^"]*(")')
 
 
 def is_wsdl_request(request):

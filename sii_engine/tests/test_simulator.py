@@ -71,7 +71,9 @@ def test_wsdl_is_served_with_the_simulator_address(sii, path):
     wsdl = etree.fromstring(response.content)
     locations = wsdl.xpath("//soap:address/@location", namespaces=WSDL_NS)
     assert locations == [sii.base_url + path]
-    assert wsdl.get("targetNamespace").startswith("https://maullin.sii.cl/DTEWS/")
+    rcv_service = path.endswith("/registroreclamodteservice")  # the addon's own WSDL, another namespace
+    expected = "http://ws.registroreclamodte.diii.sdi.sii.cl" if rcv_service else "https://maullin.sii.cl/DTEWS/"
+    assert wsdl.get("targetNamespace").startswith(expected)
 
 
 def test_seed_answer_has_the_sii_shape(sii):

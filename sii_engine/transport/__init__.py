@@ -11,6 +11,7 @@ Modules:
 * :mod:`.retry` — exponential backoff with jitter, Retry-After;
 * :mod:`.answers` — reading the SII's answers (pure functions);
 * :mod:`.status` — the status model (:class:`SiiStatus`, :class:`State`);
+* :mod:`.rcv` — the RCV's registry of acceptances and claims (:class:`RcvAnswer`, :class:`RcvRefused`);
 * :mod:`.errors` — the typed errors.
 """
 
@@ -26,6 +27,7 @@ from .errors import (
     UploadOutcomeUnknown,
     UploadRejected,
 )
+from .rcv import RcvAnswer, RcvRefused
 from .retry import RetryPolicy
 from .status import DocumentResult, SiiStatus, State, TypeCount, UploadResult
 from .tokens import DEFAULT_TOKEN_LIFETIME, CachedToken, MemoryTokenCache, TokenCache, TokenKey
@@ -39,6 +41,8 @@ __all__ = [
     "DocumentResult",
     "Environment",
     "MemoryTokenCache",
+    "RcvAnswer",
+    "RcvRefused",
     "RetryPolicy",
     "SiiClient",
     "SiiStatus",

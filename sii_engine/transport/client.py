@@ -7,6 +7,7 @@
     status = client.envelope_status(receipt.track_id, receipt.kind)
     if status.final: ...                                       # status.state, status.counts
     client.document_status(33, 1234, date(2024, 5, 15), 119000, "77777777-7")
+    client.register_action("76192083-9", 33, 1234, "ACD")         # the RCV (see .rcv)
 
 Every call authenticates on its own (token from the cache, or a new one),
 retries transport faults following the :class:`~.retry.RetryPolicy`, renews
@@ -31,6 +32,7 @@ from .environments import (
     BOLETA_ENVELOPE_STATUS_PATH,
     BOLETA_UPLOAD_PATH,
     CERTIFICATION,
+    RCV_SERVICE,
     resolve,
 )
 from .errors import (
@@ -41,6 +43,7 @@ from .errors import (
     UploadRejected,
 )
 from .httpclient import BOLETA_USER_AGENT, CLIENT_ERRORS, UPLOAD_USER_AGENT, Http
+from .rcv import RcvService
 from .retry import RetryPolicy
 from .soap import SoapService
 from .tokens import BOLETA, DEFAULT_TOKEN_LIFETIME, SOAP, MemoryTokenCache, TokenKey, TokenManager
@@ -169,11 +172,15 @@ class SiiClient:
                 manager.invalidate()
                 raise again.give_up() from None
 
-    def _service(self, name):
+    def with_soap_token(self, operation):
+        """``operation(token)`` with the SOAP services' token (renewed once if the SII refuses it)."""
+        return self._with_token(SOAP, operation)
+
+    def _service(self, name, address=None):
         with self._services_lock:
             if name not in self._services:
                 self._services[name] = SoapService(
-                    name, self.environment.wsdl_path(name), self.environment.soap_url(name), self.http
+                    name, self.environment.wsdl_path(name), address or self.environment.soap_url(name), self.http
                 )
             return self._services[name]
 
@@ -349,6 +356,31 @@ class SiiClient:
             return answers.parse_boleta_document_status(response.content, declared=_charset(response))
 
         return self.retry.call(attempt, service=service, url=url)
+
+    # --- the RCV's registry of acceptances and claims (see .rcv) ----------------------------
+
+    @property
+    def _rcv(self):
+        return RcvService(self, self._service(RCV_SERVICE, self.environment.rcv_url))
+
+    def register_action(self, issuer_rut, document_type, folio, action):
+        """Register ``action`` (ACD, ERM, RCD, RFP, RFT: a :class:`~sii_engine.rcv.RcvAction`) on a
+        document this company received; an :class:`~.rcv.RcvAnswer` (registered now, or before),
+        else :class:`~.rcv.RcvRefused` with the SII's code (8: past the 8 days, 17: not the receiver...)."""
+        return self._rcv.register_action(issuer_rut, document_type, folio, action)
+
+    def document_events(self, issuer_rut, document_type, folio):
+        """The document's history in the registry: an :class:`~.rcv.RcvAnswer` whose ``events``
+        are :class:`~sii_engine.rcv.RcvEvent`; :class:`~.rcv.RcvRefused` when the SII will not list it."""
+        return self._rcv.document_events(issuer_rut, document_type, folio)
+
+    def reception_date(self, issuer_rut, document_type, folio):
+        """When the SII received the document (a naive Chile-time datetime), or None if it has not."""
+        return self._rcv.reception_date(issuer_rut, document_type, folio)
+
+    def cedible_status(self, issuer_rut, document_type, folio):
+        """Whether the document can be ceded (``answer.cedible``; ``answer.meaning`` says why)."""
+        return self._rcv.cedible_status(issuer_rut, document_type, folio)
 
     def _rest_get(self, url, token, service, params=None):
         response = self.http.request("GET", url, params=params, service=service, accept_statuses=CLIENT_ERRORS,

@@ -1,11 +1,11 @@
 """Where the SII services live, per environment.
 
-=============  =======================  ====================  ==========================
-environment    SOAP + DTEUpload         boleta REST API       boleta envelope upload
-=============  =======================  ====================  ==========================
-certification  https://maullin.sii.cl   https://apicert.sii.cl https://pangal.sii.cl
-production     https://palena.sii.cl    https://api.sii.cl     https://rahue.sii.cl
-=============  =======================  ====================  ==========================
+=============  =======================  ====================  ==========================  ==================
+environment    SOAP + DTEUpload         boleta REST API       boleta envelope upload      RCV (claims)
+=============  =======================  ====================  ==========================  ==================
+certification  https://maullin.sii.cl   https://apicert.sii.cl https://pangal.sii.cl      https://ws2.sii.cl
+production     https://palena.sii.cl    https://api.sii.cl     https://rahue.sii.cl       https://ws1.sii.cl
+=============  =======================  ====================  ==========================  ==================
 
 A simulator (or any stand-in) is one base URL serving every path below; the
 WSDLs are still the ones shipped with the addon, only their endpoint changes.
@@ -27,6 +27,12 @@ SOAP_PATHS = {
     "QueryEstDte": "/DTEWS/QueryEstDte.jws",
 }
 UPLOAD_PATH = "/cgi_dte/UPL/DTEUpload"
+# The RCV's "registro de aceptación/reclamo" service: its path differs between the environments.
+RCV_SERVICE = "RegistroReclamoDte"  # the WSDL's file name under data/wsdl/<environment>/
+RCV_PATHS = {
+    CERTIFICATION: "/WSREGISTRORECLAMODTECERT/registroreclamodteservice",
+    PRODUCTION: "/WSREGISTRORECLAMODTE/registroreclamodteservice",
+}
 BOLETA_SEED_PATH = "/recursos/v1/boleta.electronica.semilla"
 BOLETA_TOKEN_PATH = "/recursos/v1/boleta.electronica.token"
 BOLETA_UPLOAD_PATH = "/recursos/v1/boleta.electronica.envio"
@@ -43,6 +49,7 @@ class Environment:
     boleta_api_base: str
     boleta_upload_base: str
     wsdl_set: str  # folder under data/wsdl
+    rcv_base: str = None  # the RCV's host (default: soap_base)
 
     @property
     def upload_base(self):
@@ -53,6 +60,11 @@ class Environment:
 
     def wsdl_path(self, service):
         return os.path.join(WSDL_ROOT, self.wsdl_set, f"{service}.wsdl")
+
+    @property
+    def rcv_url(self):
+        """Where ``registroreclamodteservice`` answers (its path follows the environment's WSDLs)."""
+        return (self.rcv_base or self.soap_base) + RCV_PATHS[self.wsdl_set]
 
     @property
     def upload_url(self):
@@ -73,6 +85,7 @@ ENVIRONMENTS = {
         boleta_api_base="https://apicert.sii.cl",
         boleta_upload_base="https://pangal.sii.cl",
         wsdl_set="certification",
+        rcv_base="https://ws2.sii.cl",
     ),
     PRODUCTION: Environment(
         name=PRODUCTION,
@@ -80,6 +93,7 @@ ENVIRONMENTS = {
         boleta_api_base="https://api.sii.cl",
         boleta_upload_base="https://rahue.sii.cl",
         wsdl_set="production",
+        rcv_base="https://ws1.sii.cl",
     ),
 }
 
@@ -109,4 +123,5 @@ def resolve(environment=CERTIFICATION, base_url=None):
         boleta_api_base=root,
         boleta_upload_base=root,
         wsdl_set=base.wsdl_set,
+        rcv_base=root,
     )

@@ -8,6 +8,7 @@ bytes are not in the encoding they declare, and logs nothing of what it
 sends (a getEstUp request carries the token).
 """
 
+import contextvars
 import logging
 import threading
 from urllib.parse import urlparse
@@ -24,6 +25,9 @@ from .errors import AnswerUnreadable, RetryableFault, TokenInvalid
 _logger = logging.getLogger(__name__)
 
 _SETTINGS = zeep.Settings(strict=False, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+# HTTP headers of the call in progress in this thread (the RCV's token cookie): zeep has no
+# per-call headers, and one service object serves every thread.
+_CALL_HEADERS = contextvars.ContextVar("sii_soap_call_headers", default=None)
 
 
 class _SiiTransport(zeep.Transport):
@@ -41,6 +45,9 @@ class _SiiTransport(zeep.Transport):
         return super().load(url)
 
     def post(self, address, message, headers):
+        extra = _CALL_HEADERS.get()
+        if extra:
+            headers = {**headers, **extra}
         response = self.http.request("POST", address, data=message, headers=headers, service=self.service)
         content = response.content
         if looks_like_html(content):
@@ -81,14 +88,17 @@ class SoapService:
                 self._proxy = client.create_service(binding, self.address)
             return self._proxy
 
-    def call(self, operation, **params):
+    def call(self, operation, *, token_cookie=None, text=True, **params):
         """Call ``operation`` once; return the string it returns (the SII's inner XML).
 
+        ``token_cookie``: send the token as ``Cookie: TOKEN=…`` (the RCV's way);
+        ``text=False``: return what zeep made of the answer as it is (an object, or None).
         Raises :class:`RetryableFault` (or its :class:`AnswerUnreadable`) for
         faults, :class:`TokenInvalid` for a SOAP fault about the token.
         """
         what = f"{self.name}.{operation}"
         proxy = self._service_proxy()
+        headers = _CALL_HEADERS.set({"Cookie": f"TOKEN={token_cookie}"} if token_cookie else None)
         try:
             result = getattr(proxy, operation)(**params)
         except RetryableFault:
@@ -103,6 +113,10 @@ class SoapService:
         except (zeep.exceptions.Error, etree.XMLSyntaxError, ValueError) as error:
             raise AnswerUnreadable(f"{what} answered something that is not its SOAP answer "
                                    f"({type(error).__name__}: {str(error)[:200]})") from None
+        finally:
+            _CALL_HEADERS.reset(headers)
+        if not text:
+            return result
         if not isinstance(result, str) or not result.strip():
             raise AnswerUnreadable(f"{what} returned no string")
         return result
