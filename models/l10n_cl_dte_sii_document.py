@@ -110,12 +110,15 @@ class L10nClDteSiiDocument(models.AbstractModel):
             png = document._l10n_cl_dte_barcode_png()
             document.l10n_cl_dte_barcode = png and base64.b64encode(png)
 
-    def _l10n_cl_dte_barcode_png(self):
+    def _l10n_cl_dte_barcode_png(self, receipt=False):
+        """The stamp's image; ``receipt``: sized for an 80 mm thermal receipt (576 dots)."""
         if not self.l10n_cl_dte_ted:
             return False
         ted = self.l10n_cl_dte_ted.encode("ISO-8859-1")
         if self.company_id.l10n_cl_dte_barcode == "qr":
             return engine_barcode.ted_qr_png(ted)
+        if receipt:
+            return engine_barcode.ted_pdf417_receipt_png(ted)
         return engine_barcode.ted_pdf417_png(ted)
 
     def action_l10n_cl_dte_download_xml(self):

@@ -9,6 +9,8 @@ Odoo's POS invoice (33/34, stamped when posted); a return becomes a credit note
 EnvioBOLETA envelopes by the same scheduled actions as invoices.
 """
 
+import base64
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -70,12 +72,12 @@ class PosOrder(models.Model):
         for order in self:
             document = order if order.l10n_cl_dte_folio else order.account_move
             company = order.company_id
-            png = document.l10n_cl_dte_barcode if document.l10n_cl_dte_folio else False
+            png = document.l10n_cl_dte_folio and document._l10n_cl_dte_barcode_png(receipt=True)
             order.l10n_cl_dte_receipt_folio = document.l10n_cl_dte_folio
             order.l10n_cl_dte_receipt_document = SII_DOCUMENT_NAMES.get(
                 document.l10n_latam_document_type_id.code, document.l10n_latam_document_type_id.name or False
             )
-            order.l10n_cl_dte_receipt_barcode = png and f"data:image/png;base64,{png.decode()}"
+            order.l10n_cl_dte_receipt_barcode = png and f"data:image/png;base64,{base64.b64encode(png).decode()}"
             resolution_date = company.l10n_cl_dte_resolution_date
             order.l10n_cl_dte_receipt_resolution = (
                 f"Res. Ex. SII N° {company.l10n_cl_dte_resolution_number} de {resolution_date.year}"

@@ -289,6 +289,33 @@ def ted_pdf417_png(ted_text, *, scale=DEFAULT_SCALE, ratio=DEFAULT_RATIO, column
     return _png(image)
 
 
+RECEIPT_DOTS = 576
+"""Printable width of an 80 mm thermal receipt printer: 72 mm at 203 dpi."""
+
+RECEIPT_SCALE = 2
+"""Dots per module on a receipt: one dot (0.125 mm) is under the SII's 0.17 mm minimum X, and a
+symbol drawn at a fractional number of dots per module does not decode (seen: 1.5)."""
+
+RECEIPT_MAX_COLUMNS = (RECEIPT_DOTS // RECEIPT_SCALE - _ROW_OVERHEAD_MODULES - 2 * DEFAULT_QUIET_ZONE) // 17
+
+
+def ted_pdf417_receipt_png(ted_text):
+    """The stamp for a receipt of an 80 mm thermal printer (576 dots), PNG bytes.
+
+    As :func:`ted_pdf417_png`, but narrow enough to be drawn at whole dots per module across the
+    receipt: at most ``RECEIPT_MAX_COLUMNS`` data columns (12) at ``RECEIPT_SCALE`` pixels per
+    module, so the image (≤ 558 px with its quiet zone) is printed at its own size, never stretched
+    or squeezed by a fraction.  A TED too long for that many columns and 90 rows falls back to the
+    default layout (the widest TED of a boleta is far shorter).
+    """
+    data = _ted_bytes(ted_text)
+    try:
+        # As wide as the receipt allows: the fewest rows, the shortest stamp.
+        return ted_pdf417_png(data, scale=RECEIPT_SCALE, columns=RECEIPT_MAX_COLUMNS)
+    except DocumentError:
+        return ted_pdf417_png(data)
+
+
 def ted_qr_png(ted_text, *, scale=4, border=4, error_correction="M"):
     """Return the stamp ``ted_text`` as a QR code, PNG bytes (1-bit).
 

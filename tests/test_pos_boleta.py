@@ -1,4 +1,5 @@
 import base64
+import io
 import json
 
 from odoo.exceptions import AccessError, UserError
@@ -13,6 +14,23 @@ class TestPosBoleta(TestClDtePosCommon):
     def setUp(self):
         super().setUp()
         self.session = self.open_session()
+
+    def assert_receipt_stamp_decodes(self, png, order):
+        """Printed on an 80 mm thermal receipt (576 dots, 575 px as a browser lays it out), the stamp
+        reads back as the order's TED."""
+        import zxingcpp  # test dependency (requirements-test.txt)
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(png)).convert("L")
+        self.assertLessEqual(image.width, 576, "the receipt's stamp is drawn at its own size, not squeezed")
+        for width in (576, 575, 512):
+            printed = image if image.width <= width else image.resize(
+                (width, round(image.height * width / image.width)), Image.Resampling.BILINEAR
+            )
+            results = zxingcpp.read_barcodes(printed.point(lambda value: 255 if value > 127 else 0),
+                                             formats=zxingcpp.BarcodeFormat.PDF417)
+            self.assertEqual([bytes(result.bytes).decode("ISO-8859-1") for result in results],
+                             [order.l10n_cl_dte_ted], f"the receipt's stamp does not read at {width} dots")
 
     def assert_valid_dte(self, record, document_type, folio):
         """The attached XML passes every check (schema, signature, TED against the CAF's SII key)."""
@@ -50,6 +68,7 @@ class TestPosBoleta(TestClDtePosCommon):
         self.assertTrue(received["l10n_cl_dte_receipt_barcode"].startswith(prefix))
         png = base64.b64decode(received["l10n_cl_dte_receipt_barcode"][len(prefix):])
         self.assertEqual(png[:8], b"\x89PNG\r\n\x1a\n")
+        self.assert_receipt_stamp_decodes(png, order)
         # The raw stamp and its image travel once, as the receipt's fields.
         self.assertNotIn("l10n_cl_dte_barcode", received)
         self.assertNotIn("l10n_cl_dte_ted", received)

@@ -109,6 +109,15 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
         self.assertTrue(invoice.l10n_cl_dte_ted, "posting a type 33 must stamp it")
         return invoice
 
+    def _draft_invoice(self):
+        return self.env["account.move"].create({
+            "move_type": "out_invoice",
+            "partner_id": self.customer.id,
+            "journal_id": self.sale_journal.id,
+            "l10n_latam_document_type_id": self.env.ref("l10n_cl.dc_a_f_dte").id,
+            "invoice_line_ids": [fields.Command.create({"name": "Borrador", "quantity": 1, "price_unit": 1000})],
+        })
+
     def _render_pdf(self, report_ref, invoice):
         pdf, _kind = self.env["ir.actions.report"].with_context(force_report_rendering=True)._render_qweb_pdf(
             report_ref, invoice.ids
@@ -198,6 +207,64 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
         self.assertNotIn("CEDIBLE", html)
         self.assertNotIn(ACKNOWLEDGEMENT, html)
 
+    def _body_and_header(self, invoice):
+        """What wkhtmltopdf gets: the page bodies, and the header that builds without Odoo's patched Qt drop."""
+        report = self.env.ref("account.account_invoices")
+        html = self._render_html("account.account_invoices", invoice)
+        bodies, _ids, header, _footer, _args = report._prepare_html(html, report_model="account.move")
+        self.assertEqual(len(bodies), 1)
+        return str(bodies[0]), str(header)
+
+    def test_issuer_and_sii_box_are_in_the_page_body(self):
+        """Page 1 carries the issuer and the SII box whatever the wkhtmltopdf build: they are not in the header."""
+        invoice = self._post_invoice()
+        body, header = self._body_and_header(invoice)
+        box = etree.HTML(body).xpath("//div[@name='l10n_cl_dte_issuer_and_sii_box']")
+        self.assertEqual(len(box), 1, "one issuer block with the SII box, in the body")
+        text = " ".join(" ".join(box[0].itertext()).split())
+        for expected in (
+            "Servicios de Prueba SpA",  # razón social
+            "76.192.083-9",  # RUT, in the box
+            "Servicios",  # giro
+            "Teatinos 120, Of. 3000",  # address
+            "Santiago",
+            f"Nº: {invoice.l10n_cl_dte_folio}",
+            "S.I.I. - Santiago Centro",
+        ):
+            self.assertIn(expected, text)
+        self.assertIn("electronic invoice", text.lower())
+        self.assertNotIn("76.192.083-9", header, "the SII box is printed once, in the body")
+
+    def test_unstamped_document_keeps_the_header(self):
+        draft = self._draft_invoice()
+        body, header = self._body_and_header(draft)
+        self.assertIn("76.192.083-9", header)
+        self.assertNotIn("l10n_cl_dte_issuer_and_sii_box", body)
+
+    def test_credit_note_prints_the_document_it_corrects(self):
+        self.env["l10n_cl_dte.caf"].create({
+            "company_id": self.company.id,
+            "file": base64.b64encode(self.authority.issue_caf(COMPANY_RUT, self.company.name, 61, 1, 10)),
+        })
+        invoice = self._post_invoice()
+        wizard = self.env["account.move.reversal"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"reason": "Precio mal digitado", "journal_id": invoice.journal_id.id,
+                  "l10n_cl_dte_reference_code": "3"})
+        credit_note = self.env["account.move"].browse(wizard.refund_moves()["res_id"])
+        credit_note.action_post()
+        self.assertTrue(credit_note.l10n_cl_dte_ted)
+        body, _header = self._body_and_header(credit_note)
+        table = etree.HTML(body).xpath("//table[@name='l10n_cl_dte_references']")
+        self.assertEqual(len(table), 1, "the printed credit note lists what it corrects")
+        row = [" ".join("".join(cell.itertext()).split()) for cell in table[0].xpath(".//tbody/tr[1]/td")]
+        self.assertEqual(row[0], invoice.l10n_latam_document_type_id.name)
+        self.assertEqual(row[1], str(invoice.l10n_cl_dte_folio))
+        self.assertEqual(row[2], invoice.invoice_date.strftime("%m/%d/%Y"))
+        self.assertIn("Corrects amounts", row[3])
+        self.assertIn("Precio mal digitado", row[3])
+        self.assertNotIn("l10n_cl_dte_references", self._body_and_header(invoice)[0])
+
     def test_document_name_in_spanish(self):
         """The box names the document in Spanish (manual_upload §1.1.4) whatever the customer's language."""
         self.env["res.lang"]._activate_lang("es_419")
@@ -226,12 +293,6 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
         self.assertNotIn("CEDIBLE", self._render_html("l10n_cl_dte.action_report_invoice_cedible", draft))
 
     def test_unstamped_invoice_prints_no_stamp(self):
-        draft = self.env["account.move"].create({
-            "move_type": "out_invoice",
-            "partner_id": self.customer.id,
-            "journal_id": self.sale_journal.id,
-            "l10n_latam_document_type_id": self.env.ref("l10n_cl.dc_a_f_dte").id,
-            "invoice_line_ids": [fields.Command.create({"name": "Borrador", "quantity": 1, "price_unit": 1000})],
-        })
+        draft = self._draft_invoice()
         html = self._render_html("account.account_invoices", draft)
         self.assertNotIn("Timbre Electrónico SII", html)

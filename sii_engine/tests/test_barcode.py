@@ -267,3 +267,31 @@ def test_qr_too_large_is_a_document_error():
 def test_qr_rejects_other_error_correction_levels(ted_text):
     with pytest.raises(ValueError):
         barcode.ted_qr_png(ted_text, error_correction="L")
+
+
+# --- the receipt of an 80 mm thermal printer ---------------------------------------------------
+
+
+def _printed_on_receipt(png, width):
+    """The stamp as a receipt prints it: the image drawn within ``width`` dots, never enlarged
+    (``max-width: 100%``), then rasterised to 1 bit as a thermal head does."""
+    image = _image(png).convert("L")
+    if image.width > width:
+        image = image.resize((width, round(image.height * width / image.width)), Image.Resampling.BILINEAR)
+    return image.point(lambda value: 255 if value > 127 else 0)
+
+
+@pytest.mark.parametrize("receipt_width", [barcode.RECEIPT_DOTS, 575, 545, 512])
+def test_receipt_stamp_decodes_across_an_80_mm_receipt(ted_text, receipt_width):
+    png = barcode.ted_pdf417_receipt_png(ted_text)
+    image = _image(png)
+    assert image.width <= barcode.RECEIPT_DOTS - 2 * barcode.RECEIPT_SCALE
+    assert _columns(image, scale=barcode.RECEIPT_SCALE) == barcode.RECEIPT_MAX_COLUMNS == 12
+    result = _read(_printed_on_receipt(png, receipt_width), zxingcpp.BarcodeFormat.PDF417)
+    assert result is not None, f"the receipt stamp does not decode at {receipt_width} dots"
+    assert result.bytes == ted_text
+
+
+def test_receipt_stamp_falls_back_to_the_default_symbol_when_the_ted_needs_wider_rows():
+    largest = bytes(range(256)) * 4 + b"x" * (barcode.MAX_PDF417_BYTES - 1024)
+    assert barcode.ted_pdf417_receipt_png(largest) == barcode.ted_pdf417_png(largest)
