@@ -24,7 +24,8 @@ from .document import (
     SUPPORTED_TYPES,
 )
 from .errors import DocumentError
-from .ted import StampData, _normalize_rut, _stamp  # build_ted with its barcode text; rut.normalize remembered
+from .rut import normalize as normalize_rut
+from .ted import StampData, _stamp  # build_ted with its barcode text
 from .totals import compute_totals, round_amount
 from .xmlutil import SII_NS, clean_text, to_bytes
 
@@ -95,8 +96,8 @@ def check_document(document):
         raise DocumentError(reason="the document has no lines")
     if len(document.lines) > limit:
         raise DocumentError(reason=f"the document has {len(document.lines)} lines; the SII accepts at most {limit}")
-    _normalize_rut(document.issuer.rut)
-    _normalize_rut(document.receiver.rut)
+    normalize_rut(document.issuer.rut)
+    normalize_rut(document.receiver.rut)
     if not document.is_boleta:
         if not document.issuer.activity:
             raise DocumentError(reason="the issuer has no line of business (giro)")
@@ -155,7 +156,7 @@ def _header(header, document, totals):
 
     issuer = document.issuer
     emisor = etree.SubElement(header, _tag("Emisor"))
-    _add(emisor, "RUTEmisor", _normalize_rut(issuer.rut))
+    _add(emisor, "RUTEmisor", normalize_rut(issuer.rut))
     _add(emisor, "RznSoc", issuer.name, 100)
     _add(emisor, "GiroEmis", issuer.activity, 80)
     _add(emisor, "Telefono", issuer.phone, 20)
@@ -169,7 +170,7 @@ def _header(header, document, totals):
 
     receiver = document.receiver
     receptor = etree.SubElement(header, _tag("Receptor"))
-    _add(receptor, "RUTRecep", _normalize_rut(receiver.rut))
+    _add(receptor, "RUTRecep", normalize_rut(receiver.rut))
     _add(receptor, "RznSocRecep", receiver.name, 100)
     if export and (receiver.nationality or receiver.foreign_id):
         foreign = etree.SubElement(receptor, _tag("Extranjero"))
@@ -219,7 +220,7 @@ def _boleta_header(header, document, totals):
 
     issuer = document.issuer
     emisor = etree.SubElement(header, _tag("Emisor"))
-    _add(emisor, "RUTEmisor", _normalize_rut(issuer.rut))
+    _add(emisor, "RUTEmisor", normalize_rut(issuer.rut))
     _add(emisor, "RznSocEmisor", issuer.name, 100)
     _add(emisor, "GiroEmisor", issuer.activity, 80)
     _add(emisor, "CdgSIISucur", issuer.branch_code)
@@ -229,7 +230,7 @@ def _boleta_header(header, document, totals):
 
     receiver = document.receiver
     receptor = etree.SubElement(header, _tag("Receptor"))
-    _add(receptor, "RUTRecep", _normalize_rut(receiver.rut))
+    _add(receptor, "RUTRecep", normalize_rut(receiver.rut))
     _add(receptor, "RznSocRecep", receiver.name, 100)
     _add(receptor, "Contacto", receiver.contact, 80)
     _add(receptor, "CorreoRecep", receiver.email, 80)
