@@ -154,6 +154,14 @@ class TestDteGolden(TestClDtePosCommon):
         order, _answer = self.sync(self.order_data(session, [(self.product_taxed, 3), (self.product_exempt, 1)]))
         self.assert_golden(order, "pos_39_boleta")
 
+    def test_pos_boleta_39_of_prices_without_vat(self):
+        session = self.open_session()
+        bagel = self.env["product.product"].create({
+            "name": "Bagel", "available_in_pos": True, "lst_price": 1.0, "taxes_id": [Command.set(self.vat_tax.ids)],
+        })
+        order, _answer = self.sync(self.order_data(session, [(bagel, 1), (bagel, 2)], paid=4))
+        self.assert_golden(order, "pos_39_boleta_precios_netos")
+
     def test_pos_boleta_exenta_41(self):
         session = self.open_session()
         order, _answer = self.sync(self.order_data(session, [(self.product_exempt, 2)], partner=self.customer))
