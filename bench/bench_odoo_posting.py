@@ -369,27 +369,25 @@ def report_profile(stats, n):
                 for callee, value in sorted(callees.items(), key=lambda item: item[1][3], reverse=True)[:8]:
                     log(f"  {value[3] / n * 1000:8.2f} ms {value[0] / n:6.1f}x  {short(callee)}")
 
-    log("\n  Largest own-time differences DTE - baseline (tottime ms per invoice; calls per invoice DTE/base):")
     keys = set(dte) | set(base)
-    diffs = []
-    for key in keys:
-        d = dte.get(key, (0, 0, 0, 0))
-        b = base.get(key, (0, 0, 0, 0))
-        diffs.append(((d[2] - b[2]) / n * 1000, d[1] / n, b[1] / n, key))
-    diffs.sort(key=lambda row: row[0], reverse=True)
-    for delta, calls_dte, calls_base, key in diffs[:20]:
-        log(f"  {delta:+8.2f} ms {calls_dte:7.1f}/{calls_base:<7.1f} {short(key)}")
-
+    log("\n  Largest own-time differences DTE - baseline (tottime ms per invoice; calls per invoice DTE/base):")
+    log_differences(dte, base, n, TOTTIME, keys, 20)
     log("\n  Largest cumulative differences DTE - baseline outside the addon (ms per invoice):")
+    log_differences(dte, base, n, CUMTIME, [key for key in keys if not ADDON_FILE.search(key[0])], 25)
+
+
+TOTTIME, CUMTIME = 2, 3  # columns of pstats' (primitive calls, calls, tottime, cumtime, callers)
+
+
+def log_differences(dte, base, n, column, keys, count):
+    """The ``count`` functions whose ``column`` grew most from baseline to DTE, per invoice."""
     diffs = []
     for key in keys:
-        if ADDON_FILE.search(key[0]):
-            continue
         d = dte.get(key, (0, 0, 0, 0))
         b = base.get(key, (0, 0, 0, 0))
-        diffs.append(((d[3] - b[3]) / n * 1000, d[1] / n, b[1] / n, key))
+        diffs.append(((d[column] - b[column]) / n * 1000, d[1] / n, b[1] / n, key))
     diffs.sort(key=lambda row: row[0], reverse=True)
-    for delta, calls_dte, calls_base, key in diffs[:25]:
+    for delta, calls_dte, calls_base, key in diffs[:count]:
         log(f"  {delta:+8.2f} ms {calls_dte:7.1f}/{calls_base:<7.1f} {short(key)}")
 
 
