@@ -32,7 +32,7 @@
         "wizard/account_move_reversal_views.xml",
         "views/l10n_cl_dte_certificate_views.xml",
         "views/l10n_cl_dte_caf_views.xml",
-        "views/l10n_cl_dte_activity_views.xml",
+        "views/l10n_cl_dte_acteco_views.xml",
         "views/l10n_cl_dte_envelope_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",

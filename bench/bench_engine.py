@@ -28,8 +28,8 @@ clock), so the figures are per core and leave out time spent waiting for it.
 
 Run from the repository root::
 
-    /work/venv-engine/bin/python bench/bench_engine.py           # full run, about 40 s
-    /work/venv-engine/bin/python bench/bench_engine.py --quick   # a few seconds, coarser
+    python bench/bench_engine.py           # full run, about 40 s
+    python bench/bench_engine.py --quick   # a few seconds, coarser
 """
 
 import argparse

@@ -5,7 +5,7 @@ l10n_cl_dte installed; bench/run_odoo_pos.sh does all of that, and starts an Odo
 HTTP part. Like a POS server, the bench COMMITS each synchronised order (one request = one transaction); the
 runner drops the database at the end.
 
-Setup: one Chilean company (chart ``cl``) as tests/common.py and tests/common_pos.py set it up: a stand-in SII
+Setup: one Chilean company (chart ``cl``) as the tests set it up (bench/odoo_harness.py): a stand-in SII
 key (simulator environment), a 2048-bit signing certificate, a CAF of type 39 (512-bit key, as the SII's), three
 products with IVA 19% included in the shelf price, a cash payment method, one pos.config whose session is open,
 and a cashier who synchronises the orders: an internal user with only the POS user group, as a shop's cashiers are.
@@ -35,43 +35,31 @@ Settings (environment): BENCH_QUICK=1 (small run), BENCH_ORDERS (200), BENCH_BAT
 BENCH_STEP_ORDERS (40), BENCH_HTTP_ORDERS (100), BENCH_HTTP_URL (unset: no HTTP part), BENCH_TARGET_MS (30).
 """
 
-import functools
-import importlib
 import json
 import os
-import platform
 import statistics
 import sys
-import threading
 import time
-import uuid
-from collections import Counter
 from datetime import date
 
 import requests
 
-import odoo
-from odoo import Command, fields
+from odoo import Command
+from odoo.addons.l10n_cl_dte.bench import odoo_harness as harness
+from odoo.addons.l10n_cl_dte.bench.odoo_harness import log, ms
 from odoo.addons.l10n_cl_dte.sii_engine import identities
-from odoo.addons.l10n_cl_dte.tests.chilean_company import setup_chilean_company
+from odoo.addons.l10n_cl_dte.tests.pos_order_data import pos_order_data
 from odoo.tools import json_default
 
 env = globals().get("env")
 if env is None:
     sys.exit("Run this through odoo-bin shell with a database: bench/run_odoo_pos.sh")
 
-QUICK = os.environ.get("BENCH_QUICK") == "1"
-
-
-def _int(name, default, quick):
-    return int(os.environ.get(name, quick if QUICK else default))
-
-
-N_ORDERS = _int("BENCH_ORDERS", 200, 40)
-BATCH = _int("BENCH_BATCH", 20, 10)
-WARMUP = _int("BENCH_WARMUP", 10, 5)
-N_STEPS = _int("BENCH_STEP_ORDERS", 40, 10)
-N_HTTP = _int("BENCH_HTTP_ORDERS", 100, 20)
+N_ORDERS = harness.setting("BENCH_ORDERS", 200, quick=40)
+BATCH = harness.setting("BENCH_BATCH", 20, quick=10)
+WARMUP = harness.setting("BENCH_WARMUP", 10, quick=5)
+N_STEPS = harness.setting("BENCH_STEP_ORDERS", 40, quick=10)
+N_HTTP = harness.setting("BENCH_HTTP_ORDERS", 100, quick=20)
 HTTP_URL = os.environ.get("BENCH_HTTP_URL", "").rstrip("/")
 TARGET_MS = float(os.environ.get("BENCH_TARGET_MS", "30"))
 
@@ -87,21 +75,7 @@ MODE_LABEL = {ON: "boleta ON (simulator)", OFF: "boleta OFF (no DTE)"}
 ORDER_LINES = [(0, 2), (1, 1), (2, 3)]
 
 cr = env.cr
-thread = threading.current_thread()
-thread.query_count = 0
-thread.query_time = 0.0
-
-
-def log(message=""):
-    print(message, flush=True)
-
-
-def ms(seconds):
-    return seconds * 1000.0
-
-
-def load():
-    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+harness.start_sql_counters()
 
 
 # --- setup -----------------------------------------------------------------------------------------
@@ -113,23 +87,16 @@ def setup():
     authority = identities.TestAuthority()
     boletas = 2 * WARMUP + N_ORDERS + N_STEPS + N_HTTP + 10
     # Plenty of folios left: the low-folio warning stays quiet, as it does most of a CAF's life.
-    company = setup_chilean_company(
+    company, vat_19 = harness.bench_company(
         env, authority, "Bench POS SpA", cafs={39: boletas + 5000},
         l10n_cl_activity_description="Venta al por menor de alimentos", l10n_cl_dte_resolution_number=80,
         l10n_cl_dte_resolution_date="2014-08-22", l10n_cl_sii_regional_office="Santiago Centro",
         l10n_cl_dte_uf_value=39000.0,  # the anonymous boleta limit (135 UF) is checked, as in a shop
     )
-    env.ref("base.user_admin").write({"company_ids": [Command.link(company.id)]})
     # Outside tests a new company gets its warehouse (and the POS its operation type) from the user.
     env["stock.warehouse"].create({"name": "Bodega Bench", "code": "BNCH", "company_id": company.id})
     cenv = env(context=dict(env.context, allowed_company_ids=[company.id], tz="America/Santiago"))
     caf = env["l10n_cl_dte.caf"].search([("company_id", "=", company.id)])
-
-    vat_19 = env["account.tax"].search([
-        ("company_id", "=", company.id), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
-        ("amount", "=", 19), ("price_include", "=", False),
-    ], limit=1)
-    assert vat_19, "no sale IVA 19% tax in the cl chart"
     # Chilean shelf prices include VAT.
     vat_included = vat_19.copy({"price_include_override": "tax_included", "name": "IVA 19% incl. (bench)"})
     products = cenv["product.product"].create([
@@ -175,12 +142,7 @@ def setup():
     config.with_env(uenv).open_ui()
     session = config.current_session_id
     session.with_env(uenv).set_opening_control(0, None)
-    lines = []
-    for index, quantity in ORDER_LINES:
-        product = products[index]
-        taxes = vat_included  # what the POS sends: the product's taxes of the POS's company
-        computed = taxes.compute_all(product.lst_price, company.currency_id, quantity, product=product)
-        lines.append((product, quantity, taxes, computed["total_excluded"], computed["total_included"]))
+    lines = [(products[index], quantity) for index, quantity in ORDER_LINES]
     cr.commit()
     return {
         "company": company,
@@ -198,48 +160,13 @@ def setup():
 
 
 def order_data(ctx):
-    """What the POS sends for a paid order (as tests/common_pos.py builds it): 3 lines, paid in cash."""
+    """What the POS sends for a paid order (as the tests build it): 3 lines, paid in cash."""
     ctx["sequence"] += 1
-    line_commands, total = [], 0.0
-    for product, quantity, taxes, excluded, included in ctx["lines"]:
-        total += included
-        line_commands.append(Command.create({
-            "product_id": product.id,
-            "qty": quantity,
-            "price_unit": product.lst_price,
-            "price_subtotal": excluded,
-            "price_subtotal_incl": included,
-            "tax_ids": [Command.set(taxes.ids)],
-            "full_product_name": product.name,
-        }))
-    order_uuid = str(uuid.uuid4())
-    now = fields.Datetime.now()
-    return {
-        "uuid": order_uuid,
-        "name": f"Order {ctx['session'].id:05d}-001-{ctx['sequence']:04d}",
-        "session_id": ctx["session"].id,
-        "user_id": ctx["cashier"].id,
-        "sequence_number": ctx["sequence"],
-        "date_order": fields.Datetime.to_string(now),
-        "pricelist_id": ctx["config"].pricelist_id.id,
-        "partner_id": False,
-        "to_invoice": False,
-        "lines": line_commands,
-        "payment_ids": [Command.create({
-            "amount": total, "name": fields.Datetime.to_string(now), "payment_method_id": ctx["cash"].id,
-        })],
-        "amount_paid": total,
-        "amount_total": total,
-        "amount_tax": 0,
-        "amount_return": 0,
-        "state": "paid",
-        "last_order_preparation_change": "{}",
-    }
+    return pos_order_data(ctx["session"], ctx["lines"], ctx["cash"], ctx["cashier"], sequence=ctx["sequence"])
 
 
 def set_mode(ctx, mode):
-    ctx["company"].sudo().l10n_cl_dte_environment = "simulator" if mode == ON else False
-    env.flush_all()
+    harness.set_electronic_documents(env, ctx["company"], mode == ON)
     cr.commit()
     env.invalidate_all()
 
@@ -256,45 +183,7 @@ def check_answer(answer, mode):
                              f"barcode {barcode[:30]!r}")
 
 
-def abba(count):
-    """Batch order ON, OFF, OFF, ON, ON, OFF, ... over ``count`` batches per mode."""
-    order = []
-    for index in range(count):
-        order.extend([ON, OFF] if index % 2 == 0 else [OFF, ON])
-    return order
-
-
 # --- 1. throughput, in process ---------------------------------------------------------------------
-
-
-class Sample:
-    """Per-order figures of one mode."""
-
-    def __init__(self):
-        self.total = []
-        self.parts = Counter()
-        self.part_queries = Counter()
-        self.cpu = 0.0
-        self.queries = 0
-        self.sql = 0.0
-        self.answer_bytes = 0
-        self.batches = []  # mean seconds per order of each batch, in order
-
-    @property
-    def count(self):
-        return len(self.total)
-
-    def mean(self):
-        return statistics.fmean(self.total)
-
-    def median(self):
-        return statistics.median(self.total)
-
-    def p95(self):
-        return statistics.quantiles(self.total, n=20)[-1] if self.count >= 20 else max(self.total)
-
-    def per_order(self, value):
-        return value / self.count
 
 
 def sync_in_process(ctx, mode, sample=None):
@@ -302,30 +191,24 @@ def sync_in_process(ctx, mode, sample=None):
     data = order_data(ctx)
     orders = ctx["uenv"]["pos.order"]
     env.invalidate_all()
-    queries, sql = thread.query_count, thread.query_time
+    queries, sql = harness.sql_counters()
     cpu = time.process_time()
     t0 = time.perf_counter()
     answer = orders.sync_from_ui([data])
-    t1, q1 = time.perf_counter(), thread.query_count
+    t1, q1 = time.perf_counter(), harness.sql_counters()[0]
     cr.flush()
-    t2, q2 = time.perf_counter(), thread.query_count
+    t2, q2 = time.perf_counter(), harness.sql_counters()[0]
     cr.commit()
-    t3, q3 = time.perf_counter(), thread.query_count
+    t3, q3 = time.perf_counter(), harness.sql_counters()[0]
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": answer}, ensure_ascii=False, default=json_default)
     t4 = time.perf_counter()
     if sample is not None:
-        sample.total.append(t4 - t0)
-        sample.parts["sync_from_ui"] += t1 - t0
-        sample.parts["flush"] += t2 - t1
-        sample.parts["commit"] += t3 - t2
-        sample.parts["json"] += t4 - t3
-        sample.part_queries["flush"] += q2 - q1
-        sample.part_queries["commit"] += q3 - q2
-        sample.part_queries["json"] += 0
-        sample.cpu += time.process_time() - cpu
-        sample.queries += thread.query_count - queries
-        sample.sql += thread.query_time - sql
-        sample.answer_bytes += len(body.encode())
+        queries_now, sql_now = harness.sql_counters()
+        sample.add(
+            t4 - t0, cpu=time.process_time() - cpu, queries=queries_now - queries, sql=sql_now - sql,
+            answer_bytes=len(body.encode()), sync_from_ui=t1 - t0, flush=t2 - t1, commit=t3 - t2, json=t4 - t3,
+            flush_queries=q2 - q1, commit_queries=q3 - q2,
+        )
     check_answer(answer, mode)
     ctx.setdefault("answers", {})[mode] = answer
     return answer
@@ -368,16 +251,16 @@ def bench_throughput(ctx):
         set_mode(ctx, mode)
         for _index in range(WARMUP):
             sync_in_process(ctx, mode)
-    samples = {ON: Sample(), OFF: Sample()}
+    samples = {ON: harness.Sample(), OFF: harness.Sample()}
     batches = (N_ORDERS + BATCH - 1) // BATCH
     done = {ON: 0, OFF: 0}
     started = time.perf_counter()
-    for mode in abba(batches):
+    for mode in harness.abba(batches, ON, OFF):
         set_mode(ctx, mode)
         count = min(BATCH, N_ORDERS - done[mode])
         for _index in range(count):
             sync_in_process(ctx, mode, samples[mode])
-        samples[mode].batches.append(statistics.fmean(samples[mode].total[-count:]))
+        samples[mode].batches.append(statistics.fmean(samples[mode].seconds[-count:]))
         done[mode] += count
     return samples, time.perf_counter() - started
 
@@ -394,9 +277,10 @@ STEPS = [
      "_l10n_cl_dte_prepare"),
     ("      point_of_sale _process_saved_order (paid)", "point_of_sale.models.pos_order", "PosOrder",
      "_process_saved_order"),
-    ("      _l10n_cl_dte_issue_boleta (all of it)", "l10n_cl_dte.models.pos_order", "PosOrder",
-     "_l10n_cl_dte_issue_boleta"),
-    ("        _l10n_cl_dte_boleta_type", "l10n_cl_dte.models.pos_order", "PosOrder", "_l10n_cl_dte_boleta_type"),
+    ("      _l10n_cl_dte_issue (the mixin's one path)", "l10n_cl_dte.models.l10n_cl_dte_sii_document_issue",
+     "L10nClDteSiiDocument", "_l10n_cl_dte_issue"),
+    ("        _l10n_cl_dte_document_type (39 or 41)", "l10n_cl_dte.models.pos_order", "PosOrder",
+     "_l10n_cl_dte_document_type"),
     ("        certificate._l10n_cl_dte_signing_certificate", "l10n_cl_dte.models.l10n_cl_dte_certificate",
      "L10nClDteCertificate", "_l10n_cl_dte_signing_certificate"),
     ("        caf._l10n_cl_dte_take_folio (folio take)", "l10n_cl_dte.models.l10n_cl_dte_caf", "L10nClDteCaf",
@@ -422,57 +306,13 @@ STEPS = [
      "L10nClDteSiiDocument", "_compute_l10n_cl_dte_barcode"),
     ("        barcode.ted_pdf417_png (PDF417 PNG)", "l10n_cl_dte.sii_engine.barcode", None, "ted_pdf417_png"),
 ]
-ISSUE = "      _l10n_cl_dte_issue_boleta (all of it)"
+ISSUE = "      _l10n_cl_dte_issue (the mixin's one path)"
 ISSUE_CHILDREN = [label for label, *_rest in STEPS[6:19]]
 
 
-class StepClock:
-    """Wraps the functions of STEPS with wall-clock timers (outermost call only), per mode."""
-
-    def __init__(self):
-        self.mode = None
-        self.seconds = Counter()
-        self.calls = Counter()
-        self.queries = Counter()
-        self.patched = []
-
-    def __enter__(self):
-        for label, module_name, class_name, attribute in STEPS:
-            module = importlib.import_module(f"odoo.addons.{module_name}")
-            owner = getattr(module, class_name) if class_name else module
-            original = vars(owner)[attribute] if class_name else getattr(owner, attribute)
-            self.patched.append((owner, attribute, original))
-            setattr(owner, attribute, self._wrap(label, original))
-        return self
-
-    def _wrap(self, label, original):
-        clock = self
-        depth = [0]
-
-        @functools.wraps(original)
-        def timed(*args, **kwargs):
-            depth[0] += 1
-            queries = thread.query_count
-            started = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                depth[0] -= 1
-                if not depth[0]:
-                    clock.seconds[clock.mode, label] += time.perf_counter() - started
-                    clock.calls[clock.mode, label] += 1
-                    clock.queries[clock.mode, label] += thread.query_count - queries
-
-        return timed
-
-    def __exit__(self, *exc):
-        for owner, attribute, original in reversed(self.patched):
-            setattr(owner, attribute, original)
-
-
 def time_steps(ctx):
-    samples = {ON: Sample(), OFF: Sample()}
-    with StepClock() as clock:
+    samples = {ON: harness.Sample(), OFF: harness.Sample()}
+    with harness.StepClock(STEPS) as clock:
         for index in range(N_STEPS):
             for mode in ((ON, OFF) if index % 2 == 0 else (OFF, ON)):
                 set_mode(ctx, mode)
@@ -516,18 +356,17 @@ def bench_http(ctx):
         elapsed = time.perf_counter() - started
         check_answer(answer, mode)
         if sample is not None:
-            sample.total.append(elapsed)
-            sample.answer_bytes += size
+            sample.add(elapsed, answer_bytes=size)
 
     warm = max(WARMUP // 2, 3)
     for mode in (ON, OFF):  # the server process loads the CAF, the certificate and the schemas once
         set_mode(ctx, mode)
         for _index in range(warm):
             call(mode)
-    samples = {ON: Sample(), OFF: Sample()}
+    samples = {ON: harness.Sample(), OFF: harness.Sample()}
     batch = min(BATCH, N_HTTP)
     done = {ON: 0, OFF: 0}
-    for mode in abba((N_HTTP + batch - 1) // batch):
+    for mode in harness.abba((N_HTTP + batch - 1) // batch, ON, OFF):
         set_mode(ctx, mode)
         count = min(batch, N_HTTP - done[mode])
         for _index in range(count):
@@ -550,11 +389,11 @@ def print_throughput(ctx, samples, seconds):
     for mode in (OFF, ON):
         sample = samples[mode]
         log(f"  {MODE_LABEL[mode]:<24} {1 / sample.mean():>9.1f} {ms(sample.mean()):>8.1f} "
-            f"{ms(sample.median()):>7.1f} {ms(sample.p95()):>7.1f} {ms(sample.per_order(sample.cpu)):>7.1f} "
-            f"{ms(sample.per_order(sample.sql)):>7.1f} {sample.queries / sample.count:>8.1f} "
-            f"{sample.answer_bytes / sample.count / 1024:>10.1f}")
+            f"{ms(sample.median()):>7.1f} {ms(sample.quantile(95)):>7.1f} {ms(sample.per_item('cpu')):>7.1f} "
+            f"{ms(sample.per_item('sql')):>7.1f} {sample.per_item('queries'):>8.1f} "
+            f"{sample.per_item('answer_bytes') / 1024:>10.1f}")
     log(f"  {'split (mean ms)':<24} " + "  ".join(
-        f"{part} {ms(off.per_order(off.parts[part])):.1f} -> {ms(on.per_order(on.parts[part])):.1f}"
+        f"{part} {ms(off.per_item(part)):.1f} -> {ms(on.per_item(part)):.1f}"
         for part in ("sync_from_ui", "flush", "commit", "json")))
     added = ms(on.mean() - off.mean())
     ratio = on.mean() / off.mean()
@@ -565,13 +404,13 @@ def print_throughput(ctx, samples, seconds):
     if len(pairs) > 1:
         log(f"  added per batch pair (ON batch - OFF batch, mean ms per order): median {statistics.median(pairs):.1f}, "
             f"range {min(pairs):.1f} .. {max(pairs):.1f} over {len(pairs)} pairs")
-    log(f"  CPU of this process: ON {ms(on.per_order(on.cpu)):.1f} ms, OFF {ms(off.per_order(off.cpu)):.1f} ms per "
-        f"order (+{ms(on.per_order(on.cpu) - off.per_order(off.cpu)):.1f} ms); SQL ms = wall time of the queries, "
+    log(f"  CPU of this process: ON {ms(on.per_item('cpu')):.1f} ms, OFF {ms(off.per_item('cpu')):.1f} ms per "
+        f"order (+{ms(on.per_item('cpu') - off.per_item('cpu')):.1f} ms); SQL ms = wall time of the queries, "
         f"PostgreSQL included")
     answers = ctx["answers"]
     received = {mode: answers[mode]["pos.order"][0] for mode in (ON, OFF)}
     log(f"  the answer (pos.order read with all its fields, lines, payment): ON "
-        f"{on.answer_bytes / on.count / 1024:.1f} KB, OFF {off.answer_bytes / off.count / 1024:.1f} KB; "
+        f"{on.per_item('answer_bytes') / 1024:.1f} KB, OFF {off.per_item('answer_bytes') / 1024:.1f} KB; "
         f"{len(received[ON])} fields of the order; largest in ON: "
         + ", ".join(f"{name} {size / 1024:.1f} KB" for name, size in largest_fields(answers[ON])))
     verdict = "PASS" if added <= TARGET_MS else "FAIL"
@@ -587,7 +426,7 @@ def print_steps(clock, samples):
     log(f"  {'':<54} {'OFF':>7} {'ON':>7} {'added':>7} {'queries OFF/ON':>15}")
     log(f"  {'whole order (sync + flush + commit + json)':<54} {ms(samples[OFF].mean()):>7.1f} "
         f"{ms(samples[ON].mean()):>7.1f} {ms(samples[ON].mean() - samples[OFF].mean()):>7.1f} "
-        f"{samples[OFF].queries / n[OFF]:>7.1f}/{samples[ON].queries / n[ON]:<7.1f}")
+        f"{samples[OFF].per_item('queries'):>7.1f}/{samples[ON].per_item('queries'):<7.1f}")
     for label, *_rest in STEPS:
         values = {mode: clock.seconds.get((mode, label), 0.0) / n[mode] for mode in (ON, OFF)}
         queries = {mode: clock.queries.get((mode, label), 0) / n[mode] for mode in (ON, OFF)}
@@ -606,8 +445,8 @@ def print_steps(clock, samples):
             log(f"  {'        rest of issue (2 writes, checks, context_timestamp)':<54} {'':>7} {rest:>7.2f} {rest:>7.2f} "
                 f"{'':>7}/{(issue_queries - children_queries) / n[ON]:<7.1f}")
     for part in ("flush", "commit", "json"):
-        values = {mode: samples[mode].per_order(samples[mode].parts[part]) for mode in (ON, OFF)}
-        queries = {mode: samples[mode].per_order(samples[mode].part_queries[part]) for mode in (ON, OFF)}
+        values = {mode: samples[mode].per_item(part) for mode in (ON, OFF)}
+        queries = {mode: samples[mode].per_item(f"{part}_queries") for mode in (ON, OFF)}
         log(f"  {part + ' (timed around the call)':<54} {ms(values[OFF]):>7.2f} {ms(values[ON]):>7.2f} "
             f"{ms(values[ON] - values[OFF]):>7.2f} {queries[OFF]:>7.1f}/{queries[ON]:<7.1f}")
     log("  (indented rows are inside the row above; the first step to touch a record pays for fetching it;")
@@ -626,10 +465,10 @@ def print_latency(http, samples):
         for mode in (OFF, ON):
             sample = figures[mode]
             log(f"  {label:<58} {MODE_LABEL[mode]:<22} {sample.count:>4} {ms(sample.median()):>7.1f} "
-                f"{ms(sample.p95()):>7.1f} {ms(sample.mean()):>7.1f} {sample.answer_bytes / sample.count / 1024:>6.1f}")
+                f"{ms(sample.quantile(95)):>7.1f} {ms(sample.mean()):>7.1f} {sample.per_item('answer_bytes') / 1024:>6.1f}")
     if http:
         log(f"  over HTTP the boleta adds {ms(http[ON].median() - http[OFF].median()):.1f} ms (median), "
-            f"{ms(http[ON].p95() - http[OFF].p95()):.1f} ms (p95); median HTTP - in process: "
+            f"{ms(http[ON].quantile(95) - http[OFF].quantile(95)):.1f} ms (p95); median HTTP - in process: "
             f"{ms(http[OFF].median() - samples[OFF].median()):+.1f} ms (OFF), "
             f"{ms(http[ON].median() - samples[ON].median()):+.1f} ms (ON): measured minutes apart, the machine's load")
         log("  moves that difference more than HTTP, routing and the session check do")
@@ -641,8 +480,7 @@ def print_latency(http, samples):
 
 
 def main():
-    log(f"l10n_cl_dte POS boleta benchmark: Odoo {odoo.release.version}, Python {platform.python_version()}, "
-        f"database {cr.dbname}, {os.cpu_count()} CPUs, load average {load()}{', QUICK' if QUICK else ''}")
+    harness.banner(env, "l10n_cl_dte POS boleta benchmark", ", QUICK" if harness.QUICK else "")
     ctx = setup()
     log(f"setup: Chilean company, chart cl, certificate, CAF 39, 3 products (IVA 19% included), POS "
         f"'{ctx['config'].name}' with an open session "
@@ -676,7 +514,7 @@ def main():
                (ctx["session"].id,))
     boletas = cr.fetchone()[0]
     log()
-    log(f"boletas issued: {boletas} (folios taken {issued}); load average at the end: {load()} "
+    log(f"boletas issued: {boletas} (folios taken {issued}); load average at the end: {harness.load_average()} "
         f"(other processes on this machine share its CPUs)")
     on, off = samples[ON], samples[OFF]
     summary = (f"{verdict}: ON {1 / on.mean():.1f} orders/s ({ms(on.mean()):.1f} ms), OFF {1 / off.mean():.1f} "
@@ -684,7 +522,8 @@ def main():
                f"ratio {ratio:.2f}")
     if http:
         summary += (f"; payment to receipt over HTTP median/p95 ON {ms(http[ON].median()):.0f}/"
-                    f"{ms(http[ON].p95()):.0f} ms, OFF {ms(http[OFF].median()):.0f}/{ms(http[OFF].p95()):.0f} ms")
+                    f"{ms(http[ON].quantile(95)):.0f} ms, OFF {ms(http[OFF].median()):.0f}/"
+                    f"{ms(http[OFF].quantile(95)):.0f} ms")
     log(f"{summary} ({date.today().isoformat()})")
     if boletas != issued:
         raise AssertionError(f"{issued} folios taken for {boletas} boletas")

@@ -3,7 +3,7 @@
 Run it through ``odoo-bin shell`` (stdin), in a throwaway database with l10n_cl and l10n_cl_dte installed;
 bench/run_odoo_posting.sh does all of that. Everything happens in one transaction, rolled back at the end.
 
-Posting. One Chilean company (chart ``cl``, IVA 19%) set up as tests/common.py does: a stand-in SII key
+Posting. One Chilean company (chart ``cl``, IVA 19%) set up as the tests do (bench/odoo_harness.py): a stand-in SII key
 (simulator environment), a 2048-bit signing certificate, a CAF of type 33 (512-bit key, as the SII's). The
 same BENCH_INVOICES invoice contents (BENCH_LINES product lines each, IVA 19%, quantities and prices drawn
 with a fixed seed) are created twice, as draft type-33 invoices of two identical sale journals, and posted
@@ -32,51 +32,39 @@ many under cProfile: the addon's functions, what its steps call, and the largest
 """
 
 import cProfile
-import functools
-import importlib
 import io
 import logging
 import os
-import platform
 import pstats
 import random
 import re
-import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from datetime import date
 
-from stdnum.cl import rut as stdnum_rut
-
-import odoo
 from odoo import Command, fields
 from odoo.addons.base.models.ir_actions_report import IrActionsReport, _get_wkhtmltopdf_bin
+from odoo.addons.l10n_cl_dte.bench import odoo_harness as harness
+from odoo.addons.l10n_cl_dte.bench.odoo_harness import log, ms
 from odoo.addons.l10n_cl_dte.sii_engine import identities
-from odoo.addons.l10n_cl_dte.tests.chilean_company import setup_chilean_company
 from odoo.tools.pdf import PdfFileReader
 
 env = globals().get("env")
 if env is None:
     sys.exit("Run this through odoo-bin shell with a database: bench/run_odoo_posting.sh")
 
-
-def _int(name, default):
-    return int(os.environ.get(name, default))
-
-
-N_INVOICES = _int("BENCH_INVOICES", 300)
-N_LINES = _int("BENCH_LINES", 5)
-BLOCK = _int("BENCH_BLOCK", 1)
-WARMUP = _int("BENCH_WARMUP", 5)
-BATCH = _int("BENCH_BATCH", 50)
-N_PDF = _int("BENCH_PDF", 20)
+N_INVOICES = harness.setting("BENCH_INVOICES", 300)
+N_LINES = harness.setting("BENCH_LINES", 5)
+BLOCK = harness.setting("BENCH_BLOCK", 1)
+WARMUP = harness.setting("BENCH_WARMUP", 5)
+BATCH = harness.setting("BENCH_BATCH", 50)
+N_PDF = harness.setting("BENCH_PDF", 20)
 PROFILE = os.environ.get("BENCH_PROFILE", "auto")
-N_PROFILE = _int("BENCH_PROFILE_INVOICES", 40)
+N_PROFILE = harness.setting("BENCH_PROFILE_INVOICES", 40)
 TARGET = float(os.environ.get("BENCH_TARGET", "1.25"))
-SEED = _int("BENCH_SEED", 18)
+SEED = harness.setting("BENCH_SEED", 18)
 REPORT_URL = os.environ.get("BENCH_REPORT_URL", "")
 REPORT = "account.account_invoices"
 
@@ -84,60 +72,24 @@ DTE, BASE = "dte", "baseline"
 MODE_LABEL = {DTE: "DTE on (stamp + sign)", BASE: "baseline (DTE off)"}
 
 cr = env.cr
-thread = threading.current_thread()
-thread.query_count = 0
-thread.query_time = 0.0
-
-
-def log(message):
-    print(message, flush=True)
-
-
-def ms(seconds):
-    return seconds * 1000.0
-
-
-def load():
-    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+harness.start_sql_counters()
 
 
 # --- setup -----------------------------------------------------------------------------------------
 
 
-def valid_rut(number):
-    return f"{number}-{stdnum_rut.calc_check_digit(str(number))}"
-
-
 def setup():
     """The Chilean company, its DTE identities, customers, products and the two sale journals."""
     started = time.perf_counter()
-    chile = env.ref("base.cl")
     authority = identities.TestAuthority()
     dte_invoices = N_INVOICES + 2 * WARMUP + BATCH + N_PROFILE + 10
-    company = setup_chilean_company(
+    company, vat_19 = harness.bench_company(
         env, authority, "Bench DTE SpA", cafs={33: dte_invoices + 100}, l10n_cl_dte_resolution_number=80,
         l10n_cl_dte_resolution_date="2014-08-22", l10n_cl_sii_regional_office="Santiago Centro",
     )
     admin = env.ref("base.user_admin")
-    admin.write({"company_ids": [Command.link(company.id)]})
-
-    rut_type = env.ref("l10n_cl.it_RUT")
-    communes = ["Santiago", "Providencia", "Las Condes", "Valparaiso", "Concepcion", "Temuco", "Antofagasta"]
-    customers = env["res.partner"].create([
-        {
-            "name": f"Cliente Bench {index:02d} Limitada",
-            "is_company": True,
-            "country_id": chile.id,
-            "l10n_latam_identification_type_id": rut_type.id,
-            "vat": valid_rut(76000000 + 1379 * index),
-            "l10n_cl_sii_taxpayer_type": "1",
-            "l10n_cl_activity_description": "Comercio al por menor",
-            "street": f"Avenida Bench {100 + index}",
-            "city": communes[index % len(communes)],
-            "email": f"dte{index}@cliente.example",
-        }
-        for index in range(12)
-    ])
+    customers = harness.chilean_customers(env, 12, "Bench")
+    customers.write({"email": "dte@cliente.example"})
     products = env["product.product"].create([
         {
             "name": name,
@@ -157,11 +109,6 @@ def setup():
             ("Teclado mecanico", "consu", 54990),
         ])
     ])
-    vat_19 = env["account.tax"].search([
-        ("company_id", "=", company.id), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
-        ("amount", "=", 19), ("price_include", "=", False),
-    ], limit=1)
-    assert vat_19, "no sale IVA 19% tax in the cl chart"
     journals = {
         mode: env["account.journal"].create({
             "name": f"Ventas bench {label}",
@@ -234,8 +181,7 @@ def create_invoices(ctx, mode, specs):
 
 
 def set_mode(ctx, mode):
-    ctx["company"].sudo().l10n_cl_dte_environment = "simulator" if mode == DTE else False
-    env.flush_all()
+    harness.set_electronic_documents(env, ctx["company"], mode == DTE)
 
 
 def check_posted(move, mode):
@@ -249,56 +195,14 @@ def check_posted(move, mode):
 # --- posting ---------------------------------------------------------------------------------------
 
 
-class Sample:
-    def __init__(self):
-        self.seconds = []
-        self.queries = 0
-        self.sql_seconds = 0.0
-        self.cpu_seconds = 0.0
-
-    def add(self, measure, count=1):
-        seconds, cpu_seconds, queries, sql_seconds = measure
-        self.seconds.extend([seconds / count] * count)
-        self.cpu_seconds += cpu_seconds
-        self.queries += queries
-        self.sql_seconds += sql_seconds
-
-    def per_invoice(self, total):
-        return ms(total / self.count)
-
-    @property
-    def count(self):
-        return len(self.seconds)
-
-    def mean(self):
-        return statistics.fmean(self.seconds)
-
-    def median(self):
-        return statistics.median(self.seconds)
-
-    def p90(self):
-        return statistics.quantiles(self.seconds, n=10)[-1] if self.count >= 10 else max(self.seconds)
-
-
 def timed_post(moves):
     """Post ``moves`` in one ``action_post`` as one request would: cold record cache, flush at the end."""
     env.flush_all()
     env.invalidate_all()
-    queries, sql_time = thread.query_count, thread.query_time
-    cpu = time.process_time()
-    started = time.perf_counter()
-    moves.action_post()
-    cr.flush()
-    elapsed = time.perf_counter() - started
-    return elapsed, time.process_time() - cpu, thread.query_count - queries, thread.query_time - sql_time
-
-
-def abba(count):
-    """Block order DTE, baseline, baseline, DTE, DTE, baseline, ... over ``count`` blocks per mode."""
-    order = []
-    for index in range(count):
-        order.extend([DTE, BASE] if index % 2 == 0 else [BASE, DTE])
-    return order
+    with harness.Measure() as measure:
+        moves.action_post()
+        cr.flush()
+    return measure
 
 
 def bench_posting(ctx, rng):
@@ -312,14 +216,14 @@ def bench_posting(ctx, rng):
             timed_post(move)
             check_posted(move, mode)
 
-    samples = {DTE: Sample(), BASE: Sample()}
+    samples = {DTE: harness.Sample(), BASE: harness.Sample()}
     blocks = (N_INVOICES + BLOCK - 1) // BLOCK
     position = {DTE: 0, BASE: 0}
-    for mode in abba(blocks):
+    for mode in harness.abba(blocks, DTE, BASE):
         set_mode(ctx, mode)
         start = position[mode]
         for move in moves[mode][start:start + BLOCK]:
-            samples[mode].add(timed_post(move))
+            samples[mode].add_measure(timed_post(move))
         position[mode] = start + BLOCK
     for mode in (DTE, BASE):
         for move in moves[mode]:
@@ -331,13 +235,13 @@ def bench_batch(ctx, rng):
     half = max(BATCH // 2, 1)
     specs = invoice_specs(2 * half, rng, ctx)
     moves = {mode: create_invoices(ctx, mode, specs) for mode in (DTE, BASE)}
-    samples = {DTE: Sample(), BASE: Sample()}
+    samples = {DTE: harness.Sample(), BASE: harness.Sample()}
     position = {DTE: 0, BASE: 0}
-    for mode in abba(2):
+    for mode in harness.abba(2, DTE, BASE):
         set_mode(ctx, mode)
         batch = moves[mode][position[mode]:position[mode] + half]
         position[mode] += half
-        samples[mode].add(timed_post(batch), count=len(batch))
+        samples[mode].add_measure(timed_post(batch), count=len(batch))
         for move in batch:
             check_posted(move, mode)
     return samples
@@ -345,7 +249,7 @@ def bench_batch(ctx, rng):
 
 # --- where the time goes --------------------------------------------------------------------------
 
-# (label, module, class name or None, attribute): wall-clock timers, no profiler.
+# (label, module under odoo.addons, class name or None, attribute): wall-clock timers, no profiler.
 STEPS = [
     ("l10n_cl_dte AccountMove._post (all of posting)", "l10n_cl_dte.models.account_move", "AccountMove", "_post"),
     ("  account AccountMove._post (core posting)", "account.models.account_move", "AccountMove", "_post"),
@@ -358,14 +262,15 @@ STEPS = [
     ("  _l10n_cl_dte_reserve_folio", "l10n_cl_dte.models.account_move", "AccountMove", "_l10n_cl_dte_reserve_folio"),
     ("    caf._l10n_cl_dte_take_folio", "l10n_cl_dte.models.l10n_cl_dte_caf", "L10nClDteCaf",
      "_l10n_cl_dte_take_folio"),
-    ("  _l10n_cl_dte_stamp_and_sign", "l10n_cl_dte.models.account_move", "AccountMove", "_l10n_cl_dte_stamp_and_sign"),
+    ("  _l10n_cl_dte_issue (the mixin's one path)", "l10n_cl_dte.models.l10n_cl_dte_sii_document_issue",
+     "L10nClDteSiiDocument", "_l10n_cl_dte_issue"),
     ("    certificate._l10n_cl_dte_signing_certificate", "l10n_cl_dte.models.l10n_cl_dte_certificate",
      "L10nClDteCertificate", "_l10n_cl_dte_signing_certificate"),
     ("    _l10n_cl_dte_document (Odoo -> engine)", "l10n_cl_dte.models.account_move_dte_document", "AccountMove",
      "_l10n_cl_dte_document"),
     ("    sii_engine.dte.issue", "l10n_cl_dte.sii_engine.dte", None, "issue"),
     ("      build_dte", "l10n_cl_dte.sii_engine.dte", None, "build_dte"),
-    ("      build_ted (CAF RSA signature)", "l10n_cl_dte.sii_engine.dte", None, "build_ted"),
+    ("      _stamp (TED, CAF RSA signature)", "l10n_cl_dte.sii_engine.dte", None, "_stamp"),
     ("      signature.sign_reference (XMLDSig)", "l10n_cl_dte.sii_engine.signature", None, "sign_reference"),
     ("      schema.validate (DTE_v10.xsd)", "l10n_cl_dte.sii_engine.schema", None, "validate"),
     ("    caf._l10n_cl_dte_warn_low_folios", "l10n_cl_dte.models.l10n_cl_dte_caf", "L10nClDteCaf",
@@ -373,58 +278,11 @@ STEPS = [
 ]
 
 
-class StepClock:
-    """Wraps the functions of STEPS with wall-clock timers (outermost call only), per mode."""
-
-    def __init__(self):
-        self.mode = None
-        self.seconds = {}
-        self.calls = {}
-        self.patched = []
-
-    def __enter__(self):
-        for label, module_name, class_name, attribute in STEPS:
-            try:
-                module = importlib.import_module(f"odoo.addons.{module_name}")
-            except ImportError:
-                continue
-            owner = getattr(module, class_name, None) if class_name else module
-            original = owner and (vars(owner).get(attribute) if class_name else getattr(owner, attribute, None))
-            if original is None:
-                continue
-            self.patched.append((owner, attribute, original))
-            setattr(owner, attribute, self._wrap(label, original))
-        return self
-
-    def _wrap(self, label, original):
-        clock = self
-        depth = [0]
-
-        @functools.wraps(original)
-        def timed(*args, **kwargs):
-            depth[0] += 1
-            started = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                depth[0] -= 1
-                if not depth[0]:
-                    key = (clock.mode, label)
-                    clock.seconds[key] = clock.seconds.get(key, 0.0) + time.perf_counter() - started
-                    clock.calls[key] = clock.calls.get(key, 0) + 1
-
-        return timed
-
-    def __exit__(self, *exc):
-        for owner, attribute, original in reversed(self.patched):
-            setattr(owner, attribute, original)
-
-
 def alternate(ctx, moves, before=None, after=None):
     """Post ``moves[mode]`` one by one, the modes alternating ABBA; returns the seconds per mode."""
     total = {DTE: 0.0, BASE: 0.0}
     count = min(len(moves[DTE]), len(moves[BASE]))
-    for index, mode in enumerate(abba(count)):
+    for index, mode in enumerate(harness.abba(count, DTE, BASE)):
         move = moves[mode][index // 2]
         set_mode(ctx, mode)
         env.flush_all()
@@ -445,7 +303,7 @@ def time_steps(ctx, rng):
     """Wall time of the addon's steps (and of core posting) per invoice, posting one by one."""
     specs = invoice_specs(N_PROFILE, rng, ctx)
     moves = {mode: create_invoices(ctx, mode, specs) for mode in (DTE, BASE)}
-    with StepClock() as clock:
+    with harness.StepClock(STEPS) as clock:
         totals = alternate(ctx, moves, before=lambda mode: setattr(clock, "mode", mode))
     n = N_PROFILE
     log(f"\nWhere the time goes: wall clock, no profiler, {n} invoices per mode alternating (ms per invoice)")
@@ -503,7 +361,7 @@ def report_profile(stats, n):
         log(f"  {cumulative:8.2f} ms {calls:6.1f}x  {short(key)}")
 
     stats[DTE].calc_callees()
-    for name in ("_l10n_cl_dte_reserve_folio", "_l10n_cl_dte_stamp_and_sign", "_l10n_cl_dte_check_before_posting"):
+    for name in ("_l10n_cl_dte_reserve_folio", "_l10n_cl_dte_issue", "_l10n_cl_dte_check_before_posting"):
         for key in dte:
             if key[2] == name and ADDON_FILE.search(key[0]):
                 callees = stats[DTE].all_callees.get(key, {})
@@ -511,27 +369,25 @@ def report_profile(stats, n):
                 for callee, value in sorted(callees.items(), key=lambda item: item[1][3], reverse=True)[:8]:
                     log(f"  {value[3] / n * 1000:8.2f} ms {value[0] / n:6.1f}x  {short(callee)}")
 
-    log("\n  Largest own-time differences DTE - baseline (tottime ms per invoice; calls per invoice DTE/base):")
     keys = set(dte) | set(base)
-    diffs = []
-    for key in keys:
-        d = dte.get(key, (0, 0, 0, 0))
-        b = base.get(key, (0, 0, 0, 0))
-        diffs.append(((d[2] - b[2]) / n * 1000, d[1] / n, b[1] / n, key))
-    diffs.sort(key=lambda row: row[0], reverse=True)
-    for delta, calls_dte, calls_base, key in diffs[:20]:
-        log(f"  {delta:+8.2f} ms {calls_dte:7.1f}/{calls_base:<7.1f} {short(key)}")
-
+    log("\n  Largest own-time differences DTE - baseline (tottime ms per invoice; calls per invoice DTE/base):")
+    log_differences(dte, base, n, TOTTIME, keys, 20)
     log("\n  Largest cumulative differences DTE - baseline outside the addon (ms per invoice):")
+    log_differences(dte, base, n, CUMTIME, [key for key in keys if not ADDON_FILE.search(key[0])], 25)
+
+
+TOTTIME, CUMTIME = 2, 3  # columns of pstats' (primitive calls, calls, tottime, cumtime, callers)
+
+
+def log_differences(dte, base, n, column, keys, count):
+    """The ``count`` functions whose ``column`` grew most from baseline to DTE, per invoice."""
     diffs = []
     for key in keys:
-        if ADDON_FILE.search(key[0]):
-            continue
         d = dte.get(key, (0, 0, 0, 0))
         b = base.get(key, (0, 0, 0, 0))
-        diffs.append(((d[3] - b[3]) / n * 1000, d[1] / n, b[1] / n, key))
+        diffs.append(((d[column] - b[column]) / n * 1000, d[1] / n, b[1] / n, key))
     diffs.sort(key=lambda row: row[0], reverse=True)
-    for delta, calls_dte, calls_base, key in diffs[:25]:
+    for delta, calls_dte, calls_base, key in diffs[:count]:
         log(f"  {delta:+8.2f} ms {calls_dte:7.1f}/{calls_base:<7.1f} {short(key)}")
 
 
@@ -660,7 +516,7 @@ def bench_printing(ctx, posted):
                 run(kind, "one", mode, moves[mode][index:index + 1].ids)
         # All at once, per mode, ABBA (HTML is cheap: twice as many rounds).
         if kind != "pdf0":
-            for mode in abba(2 if kind == "pdf" else 4):
+            for mode in harness.abba(2 if kind == "pdf" else 4, DTE, BASE):
                 run(kind, "batch", mode, moves[mode].ids)
         if kind == "pdf0":
             parameters.set_param("report.print_delay", delay)
@@ -704,8 +560,7 @@ def print_printing(results, css, collector):
 
 def main():
     rng = random.Random(SEED)
-    log(f"l10n_cl_dte issue-4 benchmark: Odoo {odoo.release.version}, Python {platform.python_version()}, "
-        f"database {cr.dbname}, {os.cpu_count()} CPUs, load average {load()}")
+    harness.banner(env, "l10n_cl_dte issue-4 benchmark")
     installed = env["ir.module.module"].search([("state", "=", "installed")]).mapped("name")
     log(f"{len(installed)} modules installed (baseline cost depends on them): "
         f"{', '.join(name for name in installed if name.startswith(('point_of_sale', 'sale', 'stock', 'l10n_cl')))}")
@@ -727,13 +582,13 @@ def main():
     log(f"  {'mode':<24} {'n':>4} {'mean ms':>9} {'median':>8} {'p90':>8} {'CPU ms':>8} {'SQL ms':>8} {'queries':>8}")
     for mode, sample in ((BASE, base), (DTE, dte)):
         log(f"  {MODE_LABEL[mode]:<24} {sample.count:>4} {ms(sample.mean()):>9.1f} {ms(sample.median()):>8.1f} "
-            f"{ms(sample.p90()):>8.1f} {sample.per_invoice(sample.cpu_seconds):>8.1f} "
-            f"{sample.per_invoice(sample.sql_seconds):>8.1f} {sample.queries / sample.count:>8.1f}")
+            f"{ms(sample.quantile(90)):>8.1f} {ms(sample.per_item('cpu')):>8.1f} "
+            f"{ms(sample.per_item('sql')):>8.1f} {sample.per_item('queries'):>8.1f}")
     log(f"  DTE step adds {ms(dte.mean() - base.mean()):.1f} ms per invoice (mean), "
         f"{ms(dte.median() - base.median()):.1f} ms (median)")
     verdict = "meets" if ratio <= TARGET else "MISSES"
     log(f"  ratio DTE / baseline: {ratio:.2f} (mean), {ratio_median:.2f} (median), "
-        f"{dte.cpu_seconds / base.cpu_seconds * base.count / dte.count:.2f} (Odoo process CPU); "
+        f"{dte.per_item('cpu') / base.per_item('cpu'):.2f} (Odoo process CPU); "
         f"target <= {TARGET:.2f}: {verdict}")
     log("  (CPU ms: this Odoo process only; SQL ms: wall time of the queries, PostgreSQL included)")
     if batch:
@@ -742,8 +597,8 @@ def main():
         log(f"  {'mode':<24} {'n':>4} {'ms/inv':>9} {'CPU ms':>8} {'SQL ms':>8} {'queries':>8}")
         for mode, sample in ((BASE, bb), (DTE, bd)):
             log(f"  {MODE_LABEL[mode]:<24} {sample.count:>4} {ms(sample.mean()):>9.1f} "
-                f"{sample.per_invoice(sample.cpu_seconds):>8.1f} {sample.per_invoice(sample.sql_seconds):>8.1f} "
-                f"{sample.queries / sample.count:>8.1f}")
+                f"{ms(sample.per_item('cpu')):>8.1f} {ms(sample.per_item('sql')):>8.1f} "
+                f"{sample.per_item('queries'):>8.1f}")
         log(f"  ratio DTE / baseline: {bd.mean() / bb.mean():.2f}")
 
     if N_PDF and env["ir.actions.report"].get_wkhtmltopdf_state() in ("ok", "upgrade", "workers"):
@@ -764,7 +619,7 @@ def main():
         time_steps(ctx, rng)
         report_profile(profile_posting(ctx, rng), N_PROFILE)
     cr.rollback()
-    log(f"\nload average at the end: {load()} (other processes on this machine share its CPUs)")
+    log(f"\nload average at the end: {harness.load_average()} (other processes on this machine share its CPUs)")
     log(f"rolled back; figures: DTE {ms(dte.mean()):.1f} ms/invoice, baseline {ms(base.mean()):.1f} ms/invoice, "
         f"ratio {ratio:.2f} (target <= {TARGET:.2f}, {date.today().isoformat()})")
 

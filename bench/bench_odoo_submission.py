@@ -5,7 +5,7 @@ installed; bench/run_odoo_submission.sh does all of that. Unlike bench_odoo_post
 scheduled actions commit each batch themselves (``_commit`` commits outside tests). The runner drops the
 database at the end.
 
-Setup: one Chilean company (chart ``cl``, IVA 19%) as tests/common.py sets it up: a stand-in SII key
+Setup: one Chilean company (chart ``cl``, IVA 19%) as the tests set it up (bench/odoo_harness.py): a stand-in SII key
 (simulator environment), a 2048-bit signing certificate, a CAF of type 33, customers with RUT, giro and
 address, a sale journal using documents, customer exchange e-mail "never". The SII is the local simulator
 (sii_engine.simulator) started in this process on 127.0.0.1 (ephemeral port) with ``processing_polls=1``: the
@@ -25,85 +25,40 @@ Measured:
 Settings (environment): BENCH_INVOICES (2000), BENCH_POST_BATCH (100), BENCH_SEED (4), BENCH_MAX_POLL_ROUNDS (10).
 """
 
-import functools
-import os
-import platform
 import random
 import sys
-import threading
 import time
-from collections import Counter
 from datetime import timedelta
 
-from stdnum.cl import rut as stdnum_rut
-
-import odoo
 from odoo import Command, fields
+from odoo.addons.l10n_cl_dte.bench import odoo_harness as harness
+from odoo.addons.l10n_cl_dte.bench.odoo_harness import log
 from odoo.addons.l10n_cl_dte.models import l10n_cl_dte_envelope as envelope_model
 from odoo.addons.l10n_cl_dte.models import l10n_cl_dte_sii_document as document
-from odoo.addons.l10n_cl_dte.models import l10n_cl_dte_submission as submission
 from odoo.addons.l10n_cl_dte.sii_engine import identities
 from odoo.addons.l10n_cl_dte.sii_engine.simulator import start_simulator
-from odoo.addons.l10n_cl_dte.sii_engine.transport import SiiClient
-from odoo.addons.l10n_cl_dte.tests.chilean_company import setup_chilean_company
 
 env = globals().get("env")
 if env is None:
     sys.exit("Run this through odoo-bin shell with a database: bench/run_odoo_submission.sh")
 
-
-def _int(name, default):
-    return int(os.environ.get(name, default))
-
-
-N_INVOICES = _int("BENCH_INVOICES", 2000)
-POST_BATCH = _int("BENCH_POST_BATCH", 100)
-SEED = _int("BENCH_SEED", 4)
-MAX_POLL_ROUNDS = _int("BENCH_MAX_POLL_ROUNDS", 10)
-
+N_INVOICES = harness.setting("BENCH_INVOICES", 2000)
+POST_BATCH = harness.setting("BENCH_POST_BATCH", 100)
+SEED = harness.setting("BENCH_SEED", 4)
+MAX_POLL_ROUNDS = harness.setting("BENCH_MAX_POLL_ROUNDS", 10)
 
 cr = env.cr
-thread = threading.current_thread()
-thread.query_count = 0
-thread.query_time = 0.0
-
-
-def log(message=""):
-    print(message, flush=True)
-
-
-def load():
-    return " ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
-def valid_rut(number):
-    return f"{number}-{stdnum_rut.calc_check_digit(str(number))}"
+harness.start_sql_counters()
 
 
 # --- setup -----------------------------------------------------------------------------------------
 
 
 def setup(simulator, authority):
-    chile = env.ref("base.cl")
-    company = setup_chilean_company(
+    company, vat_19 = harness.bench_company(
         env, authority, "Bench Envio SpA", cafs={33: N_INVOICES + 100}, l10n_cl_dte_simulator_url=simulator.base_url,
     )
-    rut_type = env.ref("l10n_cl.it_RUT")
-    communes = ["Santiago", "Providencia", "Las Condes", "Valparaiso", "Concepcion", "Temuco", "Antofagasta"]
-    customers = env["res.partner"].create([
-        {
-            "name": f"Cliente Envio {index:02d} Limitada",
-            "is_company": True,
-            "country_id": chile.id,
-            "l10n_latam_identification_type_id": rut_type.id,
-            "vat": valid_rut(76000000 + 1379 * index),
-            "l10n_cl_sii_taxpayer_type": "1",
-            "l10n_cl_activity_description": "Comercio al por menor",
-            "street": f"Avenida Envio {100 + index}",
-            "city": communes[index % len(communes)],
-        }
-        for index in range(12)
-    ])
+    customers = harness.chilean_customers(env, 12, "Envio")
     products = env["product.product"].create([
         {"name": name, "type": kind, "list_price": price, "company_id": False}
         for name, kind, price in [
@@ -114,11 +69,6 @@ def setup(simulator, authority):
             ("Soporte tecnico (hora)", "service", 32000),
         ]
     ])
-    vat_19 = env["account.tax"].search([
-        ("company_id", "=", company.id), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
-        ("amount", "=", 19), ("price_include", "=", False),
-    ], limit=1)
-    assert vat_19, "no sale IVA 19% tax in the cl chart"
     journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
     journal.l10n_latam_use_documents = True
     cr.commit()
@@ -163,73 +113,39 @@ def create_invoices(ctx, rng):
 
 
 def post_invoices(moves):
-    """``action_post`` in batches, each committed; returns wall seconds and process CPU seconds."""
-    queries, sql = thread.query_count, thread.query_time
-    cpu = time.process_time()
-    started = time.perf_counter()
-    for start in range(0, len(moves), POST_BATCH):
-        batch = moves[start:start + POST_BATCH]
-        batch.action_post()
-        cr.commit()
-        env.invalidate_all()
-    return {
-        "wall": time.perf_counter() - started, "cpu": time.process_time() - cpu,
-        "queries": thread.query_count - queries, "sql": thread.query_time - sql,
-    }
+    """``action_post`` in batches, each committed: wall and process CPU seconds, SQL queries and seconds."""
+    with harness.Measure() as measure:
+        for start in range(0, len(moves), POST_BATCH):
+            batch = moves[start:start + POST_BATCH]
+            batch.action_post()
+            cr.commit()
+            env.invalidate_all()
+    return measure
 
 
 # --- timing of the steps ---------------------------------------------------------------------------
 
-# (label, owner, attribute): wall-clock timers around the outermost call, no profiler.
+# (label, module under odoo.addons, class name or None, attribute): wall-clock timers, no profiler.
 STEPS = [
-    ("_l10n_cl_dte_lock_pending (SELECT ... FOR UPDATE SKIP LOCKED)", document.L10nClDteSiiDocument,
-     "_l10n_cl_dte_lock_pending"),
-    ("_l10n_cl_dte_sendable (read + XSD-check each signed DTE)", document.L10nClDteSiiDocument, "_l10n_cl_dte_sendable"),
-    ("build_envelope (EnvioDTE, signed)", document.engine_envelope, "build_envelope"),
-    ("SiiClient.upload_envelope (HTTP + simulator check)", SiiClient, "upload_envelope"),
-    ("_l10n_cl_dte_lock_due_envelopes", submission.L10nClDteEnvelope, "_l10n_cl_dte_lock_due_envelopes"),
-    ("SiiClient.envelope_status (getEstUp)", SiiClient, "envelope_status"),
-    ("SiiClient.document_status (getEstDte)", SiiClient, "document_status"),
-    ("_l10n_cl_dte_set_outcome (write + chatter)", document.L10nClDteSiiDocument, "_l10n_cl_dte_set_outcome"),
-    ("commit_batch (COMMIT after each batch)", submission, "commit_batch"),
-    ("commit_batch (COMMIT before each upload)", document, "commit_batch"),
+    ("_l10n_cl_dte_lock_pending (SELECT ... FOR UPDATE SKIP LOCKED)", "l10n_cl_dte.models.l10n_cl_dte_sii_document",
+     "L10nClDteSiiDocument", "_l10n_cl_dte_lock_pending"),
+    ("_l10n_cl_dte_sendable (read + XSD-check each signed DTE)", "l10n_cl_dte.models.l10n_cl_dte_sii_document",
+     "L10nClDteSiiDocument", "_l10n_cl_dte_sendable"),
+    ("build_envelope (EnvioDTE, signed)", "l10n_cl_dte.sii_engine.envelope", None, "build_envelope"),
+    ("SiiClient.upload_envelope (HTTP + simulator check)", "l10n_cl_dte.sii_engine.transport.client", "SiiClient",
+     "upload_envelope"),
+    ("_l10n_cl_dte_lock_due_envelopes", "l10n_cl_dte.models.l10n_cl_dte_submission", "L10nClDteEnvelope",
+     "_l10n_cl_dte_lock_due_envelopes"),
+    ("SiiClient.envelope_status (getEstUp)", "l10n_cl_dte.sii_engine.transport.client", "SiiClient",
+     "envelope_status"),
+    ("SiiClient.document_status (getEstDte)", "l10n_cl_dte.sii_engine.transport.client", "SiiClient",
+     "document_status"),
+    ("_l10n_cl_dte_set_outcome (write + chatter)", "l10n_cl_dte.models.l10n_cl_dte_sii_document",
+     "L10nClDteSiiDocument", "_l10n_cl_dte_set_outcome"),
+    ("commit_batch (COMMIT after each batch)", "l10n_cl_dte.models.l10n_cl_dte_submission", None, "commit_batch"),
+    ("commit_batch (COMMIT before each upload)", "l10n_cl_dte.models.l10n_cl_dte_sii_document", None,
+     "commit_batch"),
 ]
-
-
-class StepClock:
-    def __init__(self):
-        self.seconds = Counter()
-        self.calls = Counter()
-        self.patched = []
-
-    def __enter__(self):
-        for label, owner, attribute in STEPS:
-            original = vars(owner)[attribute] if isinstance(owner, type) else getattr(owner, attribute)
-            self.patched.append((owner, attribute, original))
-            setattr(owner, attribute, self._wrap(label, original))
-        return self
-
-    def _wrap(self, label, original):
-        clock = self
-        depth = [0]
-
-        @functools.wraps(original)
-        def timed(*args, **kwargs):
-            depth[0] += 1
-            started = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                depth[0] -= 1
-                if not depth[0]:
-                    clock.seconds[label] += time.perf_counter() - started
-                    clock.calls[label] += 1
-
-        return timed
-
-    def __exit__(self, *exc):
-        for owner, attribute, original in reversed(self.patched):
-            setattr(owner, attribute, original)
 
 
 # --- send and poll ---------------------------------------------------------------------------------
@@ -250,15 +166,12 @@ def send_and_poll(ctx):
     timings = {}
     cr.commit()
     env.invalidate_all()
-    with StepClock() as clock:
+    with harness.StepClock(STEPS) as clock:
         cpu = time.process_time()
-        started = time.perf_counter()
-        queries, sql = thread.query_count, thread.query_time
-        envelopes_model._cron_l10n_cl_dte_send()
-        cr.commit()
-        timings["send"] = time.perf_counter() - started
-        timings["send_queries"], timings["send_sql"] = thread.query_count - queries, thread.query_time - sql
-        queries, sql = thread.query_count, thread.query_time
+        with harness.Measure() as send:
+            envelopes_model._cron_l10n_cl_dte_send()
+            cr.commit()
+        timings["send"], timings["send_queries"], timings["send_sql"] = send.seconds, send.queries, send.sql
         after_send = status_counts(company)
         rounds = 0
         poll_seconds = poll_sql = 0.0
@@ -271,13 +184,12 @@ def send_and_poll(ctx):
             )
             cr.commit()
             env.invalidate_all()
-            round_started = time.perf_counter()
-            round_queries, round_sql = thread.query_count, thread.query_time
-            envelopes_model._cron_l10n_cl_dte_poll()
-            cr.commit()
-            poll_seconds += time.perf_counter() - round_started
-            poll_queries += thread.query_count - round_queries
-            poll_sql += thread.query_time - round_sql
+            with harness.Measure() as poll:
+                envelopes_model._cron_l10n_cl_dte_poll()
+                cr.commit()
+            poll_seconds += poll.seconds
+            poll_queries += poll.queries
+            poll_sql += poll.sql
             rounds += 1
         timings["poll"], timings["poll_queries"], timings["poll_sql"] = poll_seconds, poll_queries, poll_sql
         timings["cpu"] = time.process_time() - cpu
@@ -290,8 +202,7 @@ def send_and_poll(ctx):
 
 def main():
     rng = random.Random(SEED)
-    log(f"l10n_cl_dte submission benchmark: Odoo {odoo.release.version}, Python {platform.python_version()}, "
-        f"database {cr.dbname}, {os.cpu_count()} CPUs, load average {load()}")
+    harness.banner(env, "l10n_cl_dte submission benchmark")
     authority = identities.TestAuthority()
     simulator = start_simulator(authority=authority, host="127.0.0.1", port=0, processing_polls=1)
     sii = simulator.app
@@ -306,7 +217,7 @@ def main():
         log(f"created {len(moves)} draft invoices, {lines} lines ({time.perf_counter() - started:.1f} s)")
 
         posting = post_invoices(moves)
-        post_wall = posting["wall"]
+        post_wall = posting.seconds
         counts = status_counts(ctx["company"])
         if counts != {"to_send": N_INVOICES}:
             raise AssertionError(f"after posting: {counts}")
@@ -334,7 +245,7 @@ def main():
     log(f"  {'wall s':>8} {'ms/invoice':>11} {'invoices/s':>11} {'CPU ms/inv':>11} {'SQL ms/inv':>11} "
         f"{'queries/inv':>12}")
     log(f"  {post_wall:>8.1f} {post_wall / n * 1000:>11.1f} {n / post_wall:>11.1f} "
-        f"{posting['cpu'] / n * 1000:>11.1f} {posting['sql'] / n * 1000:>11.1f} {posting['queries'] / n:>12.1f}")
+        f"{posting.cpu / n * 1000:>11.1f} {posting.sql / n * 1000:>11.1f} {posting.queries / n:>12.1f}")
     log()
     log(f"Send + poll to accepted: _cron_l10n_cl_dte_send once, _cron_l10n_cl_dte_poll x {timings['rounds']} "
         f"(next_poll_at set in the past between rounds, untimed)")
@@ -367,13 +278,13 @@ def main():
     log()
     log("Where the send + poll time goes (wall clock, outermost calls):")
     log(f"  {'step':<62} {'s':>7} {'ms/doc':>7} {'calls':>6}")
-    for label, _owner, _attribute in STEPS:
-        if clock.calls[label]:
-            seconds = clock.seconds[label]
-            log(f"  {label:<62} {seconds:>7.2f} {seconds / n * 1000:>7.2f} {clock.calls[label]:>6}")
+    for label, *_where in STEPS:
+        if clock.calls[None, label]:
+            seconds = clock.seconds[None, label]
+            log(f"  {label:<62} {seconds:>7.2f} {seconds / n * 1000:>7.2f} {clock.calls[None, label]:>6}")
     log()
     ok = counts == {"accepted": n} and not sii.duplicate_uploads() and received == n
-    log(f"load average at the end: {load()}")
+    log(f"load average at the end: {harness.load_average()}")
     log(f"{'OK' if ok else 'PROBLEM'}: {n} documents, {counts}; posting {n / post_wall:.1f} invoices/s; "
         f"send + poll {n / total:.0f} docs/s ({(total - sim) / n * 1000:.2f} ms/doc without the simulator's "
         f"checking); {call_total / n:.4f} SII calls per document in {envelopes} envelopes")

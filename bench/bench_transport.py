@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Issue 3 benchmark: the SII transport against the local simulator.
 
-    /work/venv-engine/bin/python bench/bench_transport.py           # full run (2-4 min)
-    /work/venv-engine/bin/python bench/bench_transport.py --quick   # small run (5-10 s)
+    python bench/bench_transport.py           # full run (2-4 min)
+    python bench/bench_transport.py --quick   # small run (5-10 s)
 
 One process: the simulator serves on 127.0.0.1 (ephemeral port) in a thread,
 the :class:`~sii_engine.transport.SiiClient` talks to it over real HTTP.

@@ -24,8 +24,8 @@ wall clock). (e) runs each case in its own process (a peak only grows).
 
 Run from the repository root::
 
-    /work/venv-engine/bin/python bench/bench_verify.py           # full run, about 1 min
-    /work/venv-engine/bin/python bench/bench_verify.py --quick   # 200 documents, a few seconds
+    .venv/bin/python bench/bench_verify.py           # full run, about 1 min
+    .venv/bin/python bench/bench_verify.py --quick   # 200 documents, a few seconds
 """
 
 import argparse

@@ -28,14 +28,7 @@ PORT=${ODOO_HTTP_PORT:-8099}
 
 # The server the POS synchronises with, as in production (threaded, one process): the bench logs in as its
 # cashier and calls sync_from_ui over JSON-RPC.
-"$ODOO_PYTHON" "$ODOO_SRC/odoo-bin" -c "$work/odoo.conf" -d "$DB" --db-filter="^$DB\$" --http-interface=127.0.0.1 \
-    --http-port="$PORT" --workers=0 --max-cron-threads=0 --log-level=warn > "$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 120); do
-    if curl -fs -o /dev/null "http://127.0.0.1:$PORT/web/health"; then break; fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then tail -30 "$work/server.log"; exit 1; fi
-    sleep 0.5
-done
+start_server --db-filter="^$DB\$"
 
 echo "== bench (odoo-bin shell --no-http; POS calls over HTTP to http://127.0.0.1:$PORT)"
 status=0

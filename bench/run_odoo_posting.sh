@@ -27,14 +27,7 @@ PORT=${ODOO_HTTP_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(
 psql -q -d "$DB" -c "DELETE FROM ir_attachment WHERE url LIKE '/web/assets/%'"
 
 # wkhtmltopdf fetches the report's CSS over HTTP, as in production: serve it from 127.0.0.1.
-"$ODOO_PYTHON" "$ODOO_SRC/odoo-bin" -c "$work/odoo.conf" -d "$DB" --http-interface=127.0.0.1 \
-    --http-port="$PORT" --workers=0 --max-cron-threads=0 --log-level=warn > "$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 120); do
-    if curl -fs -o /dev/null "http://127.0.0.1:$PORT/web/health"; then break; fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then tail -30 "$work/server.log"; exit 1; fi
-    sleep 0.5
-done
+start_server
 
 echo "== bench (odoo-bin shell, report CSS from http://127.0.0.1:$PORT)"
 BENCH_REPORT_URL="http://127.0.0.1:$PORT" odoo_bin shell --no-http --log-level=warn < bench/bench_odoo_posting.py

@@ -48,6 +48,19 @@ odoo_bin() {
     "$ODOO_PYTHON" "$ODOO_SRC/odoo-bin" "${command[@]}" -c "$work/odoo.conf" -d "$DB" "$@"
 }
 
+# An Odoo server on 127.0.0.1:$PORT for the bench (threaded, one process), started in the background and
+# stopped on exit; extra odoo-bin options as arguments. Its log is $work/server.log.
+start_server() {
+    "$ODOO_PYTHON" "$ODOO_SRC/odoo-bin" -c "$work/odoo.conf" -d "$DB" --http-interface=127.0.0.1 \
+        --http-port="$PORT" --workers=0 --max-cron-threads=0 --log-level=warn "$@" > "$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 120); do
+        if curl -fs -o /dev/null "http://127.0.0.1:$PORT/web/health"; then return; fi
+        if ! kill -0 "$server_pid" 2>/dev/null; then tail -30 "$work/server.log"; exit 1; fi
+        sleep 0.5
+    done
+}
+
 echo "== database $DB"
 dropdb --if-exists "$DB"
 if [ -n "${ODOO_TEMPLATE_DB:-}" ]; then

@@ -1,4 +1,4 @@
-from . import l10n_cl_dte_activity
+from . import l10n_cl_dte_acteco
 from . import l10n_cl_dte_folio_threshold
 from . import res_company
 from . import res_company_sii_client
@@ -10,6 +10,7 @@ from . import l10n_cl_dte_reference
 from . import l10n_cl_dte_token
 from . import l10n_cl_dte_envelope
 from . import l10n_cl_dte_sii_document
+from . import l10n_cl_dte_sii_document_issue
 from . import l10n_cl_dte_submission
 from . import account_move_dte_document
 from . import account_move

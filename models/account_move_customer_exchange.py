@@ -5,6 +5,7 @@ import logging
 from odoo import fields, models
 
 from ..sii_engine import envelope as engine_envelope
+from .l10n_cl_dte_sii_document import attach_xml
 
 _logger = logging.getLogger(__name__)
 
@@ -29,19 +30,19 @@ class AccountMove(models.Model):
             if not template or not (receiver.l10n_cl_dte_email or receiver.email):
                 continue
             company = move.company_id
+            _type, _folio, _date, _total, receiver_rut = move._l10n_cl_dte_stamp_data()
             try:
                 certificate = self.env["l10n_cl_dte.certificate"]._l10n_cl_dte_signing_certificate(company)
                 xml = engine_envelope.build_envelope(
                     [move.l10n_cl_dte_file_id.raw], company.vat, certificate._l10n_cl_dte_engine_certificate(),
                     company.l10n_cl_dte_resolution_date or fields.Date.context_today(self),
-                    company.l10n_cl_dte_resolution_number or 0, receiver_rut=move._l10n_cl_dte_receiver().rut,
+                    company.l10n_cl_dte_resolution_number or 0, receiver_rut=receiver_rut,
                 )
             except Exception as error:  # noqa: BLE001 - the exchange copy must never undo the SII's answer
                 _logger.warning("DTE exchange copy of %s not built: %s", move.display_name, error)
                 continue
-            attachment = self.env["ir.attachment"].create({
-                "name": f"EnvioDTE_{move.l10n_latam_document_type_id.code}_{move.l10n_cl_dte_folio}.xml",
-                "res_model": move._name, "res_id": move.id, "raw": xml, "mimetype": "application/xml",
-            })
+            attachment = attach_xml(
+                move, f"EnvioDTE_{move.l10n_latam_document_type_id.code}_{move.l10n_cl_dte_folio}.xml", xml
+            )
             template.send_mail(move.id, email_values={"attachment_ids": [(4, attachment.id)]})
             move.l10n_cl_dte_exchanged = True

@@ -5,13 +5,16 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+from odoo.tools.translate import LazyTranslate
 
 from ..sii_engine import caf as engine_caf
 from ..sii_engine import rut as engine_rut
 from ..sii_engine.errors import CafError, RutError
 from .engine_errors import engine_error_message
+from .res_company import MANAGER_GROUP
 
-MANAGER_GROUP = "account.group_account_manager"
+_lt = LazyTranslate(__name__)
 SIMULATOR_KEY_PARAMETER = "l10n_cl_dte.simulator_sii_public_key"
 SIMULATOR_IDK_PARAMETER = "l10n_cl_dte.simulator_sii_idk"
 
@@ -181,7 +184,7 @@ class L10nClDteCaf(models.Model):
         """
         today = fields.Date.context_today(self)
         self.flush_model()
-        self.env.cr.execute(
+        self.env.cr.execute(SQL(
             """
             SELECT id, next_folio
               FROM l10n_cl_dte_caf
@@ -192,8 +195,8 @@ class L10nClDteCaf(models.Model):
              LIMIT 1
                FOR UPDATE
             """,
-            (company.id, document_type.id, today),
-        )
+            company.id, document_type.id, today,
+        ))
         row = self.env.cr.fetchone()
         if not row:
             raise UserError(
@@ -202,7 +205,7 @@ class L10nClDteCaf(models.Model):
                   type=document_type.display_name, company=company.display_name)
             )
         caf_id, folio = row
-        self.env.cr.execute("UPDATE l10n_cl_dte_caf SET next_folio = next_folio + 1 WHERE id = %s", (caf_id,))
+        self.env.cr.execute(SQL("UPDATE l10n_cl_dte_caf SET next_folio = next_folio + 1 WHERE id = %s", caf_id))
         caf = self.browse(caf_id)
         caf.invalidate_recordset(["next_folio", "remaining_folios"])
         caf.modified(["next_folio"])
@@ -230,15 +233,15 @@ class L10nClDteCaf(models.Model):
     @api.model
     def _l10n_cl_dte_remaining(self, company, document_type):
         self.flush_model()
-        self.env.cr.execute(
+        self.env.cr.execute(SQL(
             """
             SELECT COALESCE(SUM(last_folio - next_folio + 1), 0)
               FROM l10n_cl_dte_caf
              WHERE company_id = %s AND document_type_id = %s AND active AND next_folio <= last_folio
                AND (expires_on IS NULL OR expires_on >= %s)
             """,
-            (company.id, document_type.id, fields.Date.context_today(self)),
-        )
+            company.id, document_type.id, fields.Date.context_today(self),
+        ))
         return self.env.cr.fetchone()[0]
 
     @api.model
@@ -252,15 +255,11 @@ class L10nClDteCaf(models.Model):
             [("company_id", "=", company.id), ("document_type_id", "=", document_type.id)],
             order="first_folio desc", limit=1,
         )
-        activity_type = self.env.ref("mail.mail_activity_data_warning")
-        if not caf or caf.activity_ids.filtered(lambda a: a.activity_type_id == activity_type):
-            return
-        managers = self.env.ref(MANAGER_GROUP).users.filtered(lambda u: company in u.company_ids and not u.share)
-        for manager in managers:
-            caf.sudo().activity_schedule(
-                activity_type_id=activity_type.id,
-                summary=_("Folios running low"),
-                note=_("Only %(count)s folios of %(type)s remain. Request a new CAF from the SII and load it.",
-                       count=remaining, type=document_type.display_name),
-                user_id=manager.id,
+        if caf:
+            company._l10n_cl_dte_alert_managers(
+                caf.sudo(),
+                _lt("Folios running low"),
+                _lt("Only %(count)s folios of %(type)s remain. Request a new CAF from the SII and load it.",
+                    count=remaining, type=document_type.display_name),
+                once=True,
             )

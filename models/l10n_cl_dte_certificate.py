@@ -4,15 +4,17 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.translate import LazyTranslate
 
 from ..sii_engine import certificate as engine_certificate
 from ..sii_engine.errors import CertificateError
 from .engine_errors import engine_error_message
+from .res_company import MANAGER_GROUP
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 EXPIRY_WARNING_DAYS = 30
-MANAGER_GROUP = "account.group_account_manager"
 
 # Parsing a PKCS#12 costs a few milliseconds and a key derivation; signing
 # happens on every posting, so each worker keeps the parsed certificates.
@@ -147,24 +149,13 @@ class L10nClDteCertificate(models.Model):
         """Warn the accounting managers about certificates that expire within 30 days."""
         limit = fields.Datetime.now() + timedelta(days=EXPIRY_WARNING_DAYS)
         expiring = self.search([("date_end", "<=", limit), ("date_end", ">=", fields.Datetime.now())])
-        activity_type = self.env.ref("mail.mail_activity_data_warning")
         for certificate in expiring:
-            if certificate.activity_ids.filtered(lambda a: a.activity_type_id == activity_type):
-                continue
-            for manager in certificate._l10n_cl_dte_managers():
-                certificate.activity_schedule(
-                    activity_type_id=activity_type.id,
-                    date_deadline=certificate.date_end.date(),
-                    summary=_("SII certificate expires soon"),
-                    note=_(
-                        "The certificate of %(holder)s expires on %(date)s. Upload its renewal before then: "
-                        "without a valid certificate no electronic document can be issued.",
-                        holder=certificate.holder_name,
-                        date=certificate.date_end.date(),
-                    ),
-                    user_id=manager.id,
-                )
-
-    def _l10n_cl_dte_managers(self):
-        group = self.env.ref(MANAGER_GROUP)
-        return group.users.filtered(lambda u: self.company_id in u.company_ids and not u.share)
+            certificate.company_id._l10n_cl_dte_alert_managers(
+                certificate,
+                _lt("SII certificate expires soon"),
+                _lt("The certificate of %(holder)s expires on %(date)s. Upload its renewal before then: "
+                    "without a valid certificate no electronic document can be issued.",
+                    holder=certificate.holder_name, date=certificate.date_end.date()),
+                once=True,
+                date_deadline=certificate.date_end.date(),
+            )

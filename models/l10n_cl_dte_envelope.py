@@ -35,6 +35,8 @@ class L10nClDteEnvelope(models.Model):
         readonly=True,
     )
     kind = fields.Selection([("EnvioDTE", "EnvioDTE"), ("EnvioBOLETA", "EnvioBOLETA")], required=True, readonly=True)
+    # The envelope's documents are of one model, any that carries a DTE (see _l10n_cl_dte_documents);
+    # these two list them in the form.
     move_ids = fields.One2many("account.move", "l10n_cl_dte_envelope_id", string="Documents", readonly=True)
     pos_order_ids = fields.One2many("pos.order", "l10n_cl_dte_envelope_id", string="POS Boletas", readonly=True)
     document_count = fields.Integer(compute="_compute_document_count")
@@ -55,12 +57,16 @@ class L10nClDteEnvelope(models.Model):
 
     def _compute_document_count(self):
         for envelope in self:
-            envelope.document_count = len(envelope.move_ids) + len(envelope.pos_order_ids)
+            envelope.document_count = len(envelope._l10n_cl_dte_documents())
 
     def _l10n_cl_dte_documents(self):
-        """The envelope's documents: invoices or POS orders (one envelope holds one model)."""
+        """The envelope's documents: of one model among those that carry a DTE (invoices, POS orders...)."""
         self.ensure_one()
-        return self.move_ids or self.pos_order_ids
+        for model in self.env["l10n_cl_dte.sii.document"]._l10n_cl_dte_document_models():
+            documents = self.env[model].search([("l10n_cl_dte_envelope_id", "=", self.id)])
+            if documents:
+                return documents
+        return self.env["account.move"]
 
     def _l10n_cl_dte_log(self, operation, code, message):
         self.ensure_one()

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..sii_engine import document as engine_document
+
 # TpoDocRef values besides DTE codes: the SII's table of referenced documents.
 OTHER_REFERENCE_TYPES = [
     ("801", "801 - Purchase Order"),
@@ -21,9 +23,6 @@ OTHER_REFERENCE_TYPES = [
     ("HEM", "HEM - Goods Entry Sheet"),
     ("SET", "SET - SII Certification Test Set"),
 ]
-
-# RazonRef goes to the SII: its own Spanish wording, not the user's language.
-SII_REFERENCE_REASONS = {"1": "Anula documento", "2": "Corrige texto", "3": "Corrige montos"}
 
 REFERENCE_CODES = [
     ("1", "1 - Annuls the referenced document"),
@@ -70,3 +69,14 @@ class L10nClDteReference(models.Model):
     def _l10n_cl_dte_type_code(self):
         self.ensure_one()
         return self.document_type_id.code or self.other_type
+
+    def _l10n_cl_dte_engine_reference(self):
+        """This reference as the engine's ``Referencia``."""
+        self.ensure_one()
+        return engine_document.Reference(
+            document_type=self._l10n_cl_dte_type_code(),
+            folio=self.folio,
+            date=self.date,
+            code=int(self.code) if self.code else None,
+            reason=self.reason or "",
+        )

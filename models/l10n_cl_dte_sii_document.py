@@ -1,8 +1,9 @@
 """What every document this addon stamps shares: its DTE, its state with the SII, its way there.
 
 Invoices (``account.move``) and POS boletas (``pos.order``) inherit this mixin;
-each says how to read its type, date, total and receiver, and the scheduled
-actions of :mod:`.l10n_cl_dte_submission` send and track both the same way.
+each supplies its engine document, :mod:`.l10n_cl_dte_sii_document_issue`
+issues it, and the scheduled actions of :mod:`.l10n_cl_dte_submission` send
+and track them all the same way.
 
 Guarantees:
 
@@ -21,16 +22,19 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models, modules
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.translate import LazyTranslate
 
 from ..sii_engine import barcode as engine_barcode
+from ..sii_engine import codes, xmlutil
 from ..sii_engine import envelope as engine_envelope
 from ..sii_engine import schema as engine_schema
-from ..sii_engine import xmlutil
 from ..sii_engine.errors import SiiEngineError
 from ..sii_engine.transport import State
 from .engine_errors import engine_error_message
 
-BOLETA_CODES = frozenset({"39", "41"})
+_lt = LazyTranslate(__name__)
+
 SENT_STATES = ("sent", "accepted", "objected", "rejected", "send_failed")
 DTE_STATES = [
     ("to_send", "To Send"),
@@ -43,7 +47,6 @@ DTE_STATES = [
 SEND_BATCH = {"EnvioDTE": 500, "EnvioBOLETA": 500}
 UNKNOWN_GRACE = timedelta(minutes=10)  # before "not received" (FAU) is believed
 RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180)]
-MANAGER_GROUP = "account.group_account_manager"
 DOCUMENT_STATE_TO_STATUS = {
     State.ACCEPTED: "accepted",
     State.OBJECTED: "objected",
@@ -57,21 +60,29 @@ def commit_batch(env):
         env.cr.commit()
 
 
+def attach_xml(record, name, xml):
+    """Attach the signed XML ``xml`` (a DTE, an envelope) to ``record``: a server-made file, as superuser."""
+    return record.env["ir.attachment"].sudo().create({
+        "name": name, "res_model": record._name, "res_id": record.id, "raw": xml, "mimetype": "application/xml",
+    })
+
+
 class L10nClDteSiiDocument(models.AbstractModel):
     _name = "l10n_cl_dte.sii.document"
     _description = "Chilean Electronic Tax Document (mixin)"
 
-    # Models inheriting this also have l10n_latam_document_type_id and company_id.
+    # Models inheriting this also have l10n_latam_document_type_id, company_id and currency_id.
     l10n_cl_dte_status = fields.Selection(
         DTE_STATES, string="DTE Status", copy=False, tracking=True, index="btree_not_null", readonly=True
     )
     l10n_cl_dte_folio = fields.Integer(string="DTE Folio", copy=False, readonly=True)
+    l10n_cl_dte_date = fields.Date(string="DTE Issue Date", copy=False, readonly=True)
     l10n_cl_dte_caf_id = fields.Many2one("l10n_cl_dte.caf", string="CAF", copy=False, readonly=True)
     l10n_cl_dte_file_id = fields.Many2one("ir.attachment", string="DTE XML", copy=False, readonly=True)
     l10n_cl_dte_ted = fields.Text(string="Electronic Stamp (TED)", copy=False, readonly=True)
     l10n_cl_dte_barcode = fields.Binary(string="Stamp Barcode", compute="_compute_l10n_cl_dte_barcode")
-    l10n_cl_sii_track_id = fields.Char(string="SII Track ID", copy=False, readonly=True)
-    l10n_cl_sii_message = fields.Text(string="Last SII Message", copy=False, readonly=True)
+    l10n_cl_dte_track_id = fields.Char(string="SII Track ID", copy=False, readonly=True)
+    l10n_cl_dte_sii_message = fields.Text(string="Last SII Message", copy=False, readonly=True)
     l10n_cl_dte_envelope_id = fields.Many2one(
         "l10n_cl_dte.envelope", string="SII Envelope", copy=False, readonly=True, index="btree_not_null"
     )
@@ -84,23 +95,34 @@ class L10nClDteSiiDocument(models.AbstractModel):
 
     # --- what each model says of itself ----------------------------------------------------
 
-    # SQL condition (on alias ``rec``) a row must meet to be sent, beyond its DTE status.
-    _l10n_cl_dte_issued_sql = "TRUE"
+    @api.model
+    def _l10n_cl_dte_issued_condition(self, alias):
+        """SQL condition a row (table alias ``alias``) must meet to be sent, beyond its DTE status."""
+        return SQL("TRUE")
+
+    @api.model
+    def _l10n_cl_dte_document_models(self):
+        """The models that carry a DTE: every model inheriting this mixin, in the order they were loaded."""
+        mixin = self.env.registry[self._name]
+        return [name for name, model in self.env.registry.items()
+                if not model._abstract and issubclass(model, mixin)]
 
     def _l10n_cl_dte_type_code(self):
         return self.l10n_latam_document_type_id.code
 
-    def _l10n_cl_dte_issue_date(self):
-        raise NotImplementedError
-
-    def _l10n_cl_dte_total(self):
-        raise NotImplementedError
-
-    def _l10n_cl_dte_receiver(self):
-        raise NotImplementedError
-
     def _l10n_cl_dte_after_outcome(self):
         """Called on documents the SII has just accepted or objected to."""
+
+    def _l10n_cl_dte_in_company_lang(self):
+        """These documents in their company's language: what the scheduled actions store about them (SII
+        messages, chatter) is read by the company's people, whoever's session or cron wrote it."""
+        return self.with_context(lang=self.company_id[:1].partner_id.lang or "en_US")
+
+    def _l10n_cl_dte_stamp_data(self):
+        """``(type, folio, issue date, total, receiver RUT)`` as the stamp (TED) the SII verifies states them."""
+        self.ensure_one()
+        data = xmlutil.find(xmlutil.parse(self.l10n_cl_dte_ted.encode("ISO-8859-1")), "DD")
+        return tuple(xmlutil.findtext(data, tag) for tag in ("TD", "F", "FE", "MNT", "RR"))
 
     # --- stamp ------------------------------------------------------------------------------
 
@@ -121,6 +143,17 @@ class L10nClDteSiiDocument(models.AbstractModel):
             return engine_barcode.ted_pdf417_receipt_png(ted)
         return engine_barcode.ted_pdf417_png(ted)
 
+    def _l10n_cl_dte_legends(self):
+        """The legends printed under the stamp (manual_upload §1.5): the SII's wording, in no other language."""
+        company = self.company_id
+        return {
+            "stamp": codes.STAMP_LEGEND,
+            "resolution": codes.resolution_legend(
+                company.l10n_cl_dte_resolution_number, company.l10n_cl_dte_resolution_date
+            ),
+            "verify": codes.VERIFY_LEGEND,
+        }
+
     def action_l10n_cl_dte_download_xml(self):
         self.ensure_one()
         if not self.l10n_cl_dte_file_id:
@@ -132,7 +165,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
         }
 
     def _l10n_cl_dte_kind(self):
-        return "EnvioBOLETA" if self._l10n_cl_dte_type_code() in BOLETA_CODES else "EnvioDTE"
+        return engine_envelope.kind_for(self._l10n_cl_dte_type_code())
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -147,25 +180,29 @@ class L10nClDteSiiDocument(models.AbstractModel):
     @api.model
     def _l10n_cl_dte_lock_pending(self, company, kind, ids=None):
         """Lock and return pending documents no other worker holds, oldest first."""
-        codes = tuple(BOLETA_CODES) if kind == "EnvioBOLETA" else ("33", "34", "46", "56", "61", "110", "111", "112")
+        type_codes = tuple(str(code) for code in codes.SUPPORTED_TYPES if engine_envelope.kind_for(code) == kind)
         self.flush_model()
-        query = f"""
+        self.env.cr.execute(SQL(
+            """
             SELECT rec.id
-              FROM {self._table} rec
+              FROM %(table)s rec
               JOIN l10n_latam_document_type doc ON doc.id = rec.l10n_latam_document_type_id
-             WHERE rec.company_id = %s AND {self._l10n_cl_dte_issued_sql} AND doc.code IN %s
+             WHERE rec.company_id = %(company)s AND %(issued)s AND doc.code IN %(codes)s
                AND (rec.l10n_cl_dte_status = 'to_send'
-                    OR (rec.l10n_cl_dte_status = 'send_failed' AND rec.l10n_cl_dte_next_try <= %s))
-               {{restrict}}
+                    OR (rec.l10n_cl_dte_status = 'send_failed' AND rec.l10n_cl_dte_next_try <= %(now)s))
+               AND %(restrict)s
           ORDER BY rec.l10n_cl_dte_send_alone DESC, rec.id
-             LIMIT %s
+             LIMIT %(limit)s
                FOR UPDATE OF rec SKIP LOCKED
-        """
-        params = [company.id, codes, fields.Datetime.now()]
-        restrict = ""
-        if ids is not None:
-            restrict, params = "AND rec.id IN %s", [*params, tuple(ids) or (0,)]
-        self.env.cr.execute(query.format(restrict=restrict), (*params, SEND_BATCH[kind]))
+            """,
+            table=SQL.identifier(self._table),
+            company=company.id,
+            issued=self._l10n_cl_dte_issued_condition("rec"),
+            codes=type_codes,
+            now=fields.Datetime.now(),
+            restrict=SQL("rec.id IN %s", tuple(ids) or (0,)) if ids is not None else SQL("TRUE"),
+            limit=SEND_BATCH[kind],
+        ))
         documents = self.browse([row[0] for row in self.env.cr.fetchall()])
         alone = documents.filtered("l10n_cl_dte_send_alone")
         return alone[:1] if alone else documents
@@ -188,7 +225,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
                 company.l10n_cl_dte_resolution_number or 0, kind=kind,
             )
         except SiiEngineError as error:
-            documents._l10n_cl_dte_send_failed(engine_error_message(self.env, error))
+            documents._l10n_cl_dte_send_failed(engine_error_message(self._l10n_cl_dte_in_company_lang().env, error))
             return
         envelope = self.env["l10n_cl_dte.envelope"].sudo().create({
             "company_id": company.id,
@@ -199,13 +236,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
             # "uploading" (the worker died mid-upload) is checked, document by document.
             "next_poll_at": fields.Datetime.now() + UNKNOWN_GRACE,
         })
-        envelope.attachment_id = self.env["ir.attachment"].sudo().create({
-            "name": f"{kind}_{company.vat}_{envelope.id}.xml",
-            "res_model": envelope._name,
-            "res_id": envelope.id,
-            "raw": xml,
-            "mimetype": "application/xml",
-        })
+        envelope.attachment_id = attach_xml(envelope, f"{kind}_{company.vat}_{envelope.id}.xml", xml)
         documents.write({"l10n_cl_dte_status": "sent", "l10n_cl_dte_envelope_id": envelope.id})
         # From here the SII may hold these documents: make that durable before the upload.
         commit_batch(self.env)
@@ -214,18 +245,19 @@ class L10nClDteSiiDocument(models.AbstractModel):
     def _l10n_cl_dte_sendable(self):
         """Take out documents whose XML cannot go (each alone), so the others still go."""
         bodies, good = [], self.browse()
+        env = self._l10n_cl_dte_in_company_lang().env
         for document in self:
             raw = document.l10n_cl_dte_file_id.raw
             problem = None
             if not raw:
-                problem = _("The document has no signed XML: it must be stamped again.")
+                problem = env._("The document has no signed XML: it must be stamped again.")
             else:
                 errors = engine_schema.validation_errors(xmlutil.parse(raw))
                 if errors:
-                    problem = _("The signed XML does not follow the SII schema: %s", "; ".join(errors[:3]))
+                    problem = env._("The signed XML does not follow the SII schema: %s", "; ".join(errors[:3]))
             if problem:
                 document.write({"l10n_cl_dte_status": "send_failed", "l10n_cl_dte_next_try": False,
-                                "l10n_cl_sii_message": problem})
+                                "l10n_cl_dte_sii_message": problem})
                 document.message_post(body=problem)
                 continue
             bodies.append(raw)
@@ -235,6 +267,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
     def _l10n_cl_dte_send_failed(self, reason, send_alone=False):
         """Keep the documents pending with a growing delay; alert the managers when it lasts."""
         now = fields.Datetime.now()
+        env = self._l10n_cl_dte_in_company_lang().env
         for document in self:
             attempts = document.l10n_cl_dte_send_attempts + 1
             delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
@@ -244,11 +277,18 @@ class L10nClDteSiiDocument(models.AbstractModel):
                 "l10n_cl_dte_next_try": now + delay,
                 "l10n_cl_dte_send_alone": send_alone or document.l10n_cl_dte_send_alone,
                 "l10n_cl_dte_envelope_id": False,
-                "l10n_cl_sii_message": _("Sending failed (attempt %(attempt)s), next try at %(when)s: %(reason)s",
-                                         attempt=attempts, when=now + delay, reason=reason),
+                "l10n_cl_dte_sii_message": env._(
+                    "Sending failed (attempt %(attempt)s), next try at %(when)s: %(reason)s",
+                    attempt=attempts, when=now + delay, reason=reason,
+                ),
             })
             if attempts == document.company_id.l10n_cl_dte_failure_alert:
-                document._l10n_cl_dte_alert_managers(reason)
+                document.company_id._l10n_cl_dte_alert_managers(
+                    document,
+                    _lt("The SII has not received this document"),
+                    _lt("Sending %(document)s failed %(count)s times: %(reason)s",
+                        document=document.display_name, count=attempts, reason=reason),
+                )
         self._l10n_cl_dte_trigger("ir_cron_l10n_cl_dte_send", min(self.mapped("l10n_cl_dte_next_try")))
 
     @api.model
@@ -257,17 +297,6 @@ class L10nClDteSiiDocument(models.AbstractModel):
         cron = self.env.ref(f"l10n_cl_dte.{cron_xmlid}", raise_if_not_found=False)
         if cron and at:
             cron.sudo()._trigger(at)
-
-    def _l10n_cl_dte_alert_managers(self, reason):
-        managers = self.env.ref(MANAGER_GROUP).users.filtered(lambda u: self.company_id in u.company_ids and not u.share)
-        for manager in managers:
-            self.activity_schedule(
-                "mail.mail_activity_data_warning",
-                summary=_("The SII has not received this document"),
-                note=_("Sending %(document)s failed %(count)s times: %(reason)s",
-                       document=self.display_name, count=self.l10n_cl_dte_send_attempts, reason=reason),
-                user_id=manager.id,
-            )
 
     def action_l10n_cl_dte_send(self):
         """"Send now": the same path as the scheduled action, for these documents only."""
@@ -288,11 +317,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
     # --- answers ---------------------------------------------------------------------------
 
     def _l10n_cl_dte_document_status(self, client):
-        self.ensure_one()
-        return client.document_status(
-            int(self._l10n_cl_dte_type_code()), self.l10n_cl_dte_folio, self._l10n_cl_dte_issue_date(),
-            int(round(self._l10n_cl_dte_total())), self._l10n_cl_dte_receiver().rut,
-        )
+        return client.document_status(*self._l10n_cl_dte_stamp_data())
 
     def _l10n_cl_dte_ask_document_status(self, client, count, envelope_summary):
         """Settle one document of a processed envelope the SII objected to or partly rejected.
@@ -311,19 +336,20 @@ class L10nClDteSiiDocument(models.AbstractModel):
         elif status.final and status.state in DOCUMENT_STATE_TO_STATUS:
             self._l10n_cl_dte_set_outcome(DOCUMENT_STATE_TO_STATUS[status.state], status.summary())
         else:
-            self.l10n_cl_sii_message = status.summary()
+            self.l10n_cl_dte_sii_message = status.summary()
 
     def _l10n_cl_dte_set_outcome(self, status, detail):
+        env = self._l10n_cl_dte_in_company_lang().env
         messages = {
-            "accepted": _("Accepted by the SII."),
-            "objected": _("Accepted by the SII with objections: %s", detail),
-            "rejected": _("Rejected by the SII: %s. The folio is used: correct the cause and issue a new "
-                          "document (a credit note is not needed for a rejected document).", detail),
+            "accepted": env._("Accepted by the SII."),
+            "objected": env._("Accepted by the SII with objections: %s", detail),
+            "rejected": env._("Rejected by the SII: %s. The folio is used: correct the cause and issue a new "
+                              "document (a credit note is not needed for a rejected document).", detail),
         }
         # One write for all, the tracked status change says it in the chatter; a rejection or an
         # objection, which the accountant must act on, also gets the SII's reason posted.
         self._track_set_log_message(messages[status])
-        self.write({"l10n_cl_dte_status": status, "l10n_cl_sii_message": messages[status]})
+        self.write({"l10n_cl_dte_status": status, "l10n_cl_dte_sii_message": messages[status]})
         if status != "accepted":
             for document in self:
                 document.message_post(body=messages[status])

@@ -5,7 +5,8 @@ sent by the same cron; an envelope holds documents of one model only. The
 guarantees are those of :mod:`.l10n_cl_dte_sii_document`.
 """
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..sii_engine.errors import SiiEngineError
 from ..sii_engine.transport import (
@@ -21,7 +22,6 @@ from .l10n_cl_dte_envelope import FIRST_POLL_DELAY, WAITING_STATES
 from .l10n_cl_dte_sii_document import DOCUMENT_STATE_TO_STATUS, UNKNOWN_GRACE, commit_batch
 
 POLL_BATCH = 50
-DOCUMENT_MODELS = ("account.move", "pos.order")
 
 
 class L10nClDteEnvelope(models.Model):
@@ -33,7 +33,7 @@ class L10nClDteEnvelope(models.Model):
     def _cron_l10n_cl_dte_send(self):
         done = 0
         for company in self.env["res.company"].search([("l10n_cl_dte_environment", "!=", False)]):
-            for model in DOCUMENT_MODELS:
+            for model in self.env["l10n_cl_dte.sii.document"]._l10n_cl_dte_document_models():
                 for kind in ("EnvioDTE", "EnvioBOLETA"):
                     while documents := self.env[model]._l10n_cl_dte_lock_pending(company, kind):
                         documents._l10n_cl_dte_send_locked(kind)
@@ -45,28 +45,34 @@ class L10nClDteEnvelope(models.Model):
     @api.model
     def _l10n_cl_dte_count_pending(self):
         return sum(
-            self.env[model].search_count(self.env[model]._l10n_cl_dte_pending_domain()) for model in DOCUMENT_MODELS
+            self.env[model].search_count(self.env[model]._l10n_cl_dte_pending_domain())
+            for model in self.env["l10n_cl_dte.sii.document"]._l10n_cl_dte_document_models()
         )
+
+    def _l10n_cl_dte_in_company_lang(self):
+        """The envelope in its company's language: what the scheduled actions log is read by the company."""
+        return self.with_context(lang=self.company_id[:1].partner_id.lang or "en_US")
 
     def _l10n_cl_dte_upload(self, client, xml):
         self.ensure_one()
         documents = self._l10n_cl_dte_documents()
+        env = self._l10n_cl_dte_in_company_lang().env
         now = fields.Datetime.now()
         try:
             receipt = client.upload_envelope(xml, self.kind)
         except UploadOutcomeUnknown as error:
             self.write({"state": "unknown", "next_poll_at": now + UNKNOWN_GRACE, "uploaded_at": now})
-            self._l10n_cl_dte_log("upload", "?", engine_error_message(self.env, error))
-            documents.write({"l10n_cl_sii_message": _("Sent, but the SII's answer was lost: checking with the SII "
-                                                      "before anything is sent again.")})
+            self._l10n_cl_dte_log("upload", "?", engine_error_message(env, error))
+            documents.write({"l10n_cl_dte_sii_message": env._("Sent, but the SII's answer was lost: checking with the "
+                                                              "SII before anything is sent again.")})
             return
         except UploadAlreadyReceived as error:
             self.write({"state": "unknown", "next_poll_at": now + FIRST_POLL_DELAY, "uploaded_at": now})
-            self._l10n_cl_dte_log("upload", error.status, engine_error_message(self.env, error))
+            self._l10n_cl_dte_log("upload", error.status, engine_error_message(env, error))
             return
         except (SiiUnavailable, TransportError, SiiEngineError) as error:
             self.write({"state": "failed"})
-            reason = engine_error_message(self.env, error)
+            reason = engine_error_message(env, error)
             self._l10n_cl_dte_log("upload", getattr(error, "status", ""), reason)
             content_problem = isinstance(error, UploadRejected) and error.status in ("7", "8")
             documents._l10n_cl_dte_send_failed(reason, send_alone=content_problem and len(documents) > 1)
@@ -75,10 +81,11 @@ class L10nClDteEnvelope(models.Model):
             "state": "sent", "track_id": receipt.track_id, "uploaded_at": now, "next_poll_at": now + FIRST_POLL_DELAY,
         })
         documents._l10n_cl_dte_trigger("ir_cron_l10n_cl_dte_poll", self.next_poll_at)
-        self._l10n_cl_dte_log("upload", receipt.status, _("Received by the SII, track ID %s", receipt.track_id))
+        self._l10n_cl_dte_log("upload", receipt.status, env._("Received by the SII, track ID %s", receipt.track_id))
         documents.write({
-            "l10n_cl_sii_track_id": receipt.track_id,
-            "l10n_cl_sii_message": _("Received by the SII (track ID %s), waiting for its review.", receipt.track_id),
+            "l10n_cl_dte_track_id": receipt.track_id,
+            "l10n_cl_dte_sii_message": env._("Received by the SII (track ID %s), waiting for its review.",
+                                             receipt.track_id),
             "l10n_cl_dte_send_attempts": 0,
             "l10n_cl_dte_next_try": False,
         })
@@ -97,15 +104,15 @@ class L10nClDteEnvelope(models.Model):
     @api.model
     def _l10n_cl_dte_lock_due_envelopes(self, lock=True):
         self.flush_model()
-        self.env.cr.execute(
-            f"""
+        self.env.cr.execute(SQL(
+            """
             SELECT id FROM l10n_cl_dte_envelope
              WHERE state IN %s AND (next_poll_at IS NULL OR next_poll_at <= %s)
           ORDER BY next_poll_at NULLS FIRST, id
-             LIMIT %s {"FOR UPDATE SKIP LOCKED" if lock else ""}
+             LIMIT %s %s
             """,
-            (WAITING_STATES, fields.Datetime.now(), POLL_BATCH),
-        )
+            WAITING_STATES, fields.Datetime.now(), POLL_BATCH, SQL("FOR UPDATE SKIP LOCKED") if lock else SQL(),
+        ))
         return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
 
     def _l10n_cl_dte_poll(self):
@@ -118,7 +125,8 @@ class L10nClDteEnvelope(models.Model):
                 else:
                     envelope._l10n_cl_dte_resolve_unknown(client)
             except (TransportError, SiiEngineError) as error:
-                envelope._l10n_cl_dte_log("status", "", engine_error_message(self.env, error))
+                envelope._l10n_cl_dte_log("status", "", engine_error_message(
+                    envelope._l10n_cl_dte_in_company_lang().env, error))
                 envelope._l10n_cl_dte_poll_later()
 
     def _l10n_cl_dte_poll_envelope(self, client):
@@ -150,20 +158,21 @@ class L10nClDteEnvelope(models.Model):
     def _l10n_cl_dte_resolve_unknown(self, client):
         """Ask the SII about each document of an upload whose answer was lost."""
         documents = self._l10n_cl_dte_documents()
+        env = self._l10n_cl_dte_in_company_lang().env
         pending = documents.browse()
         for document in documents:
             status = document._l10n_cl_dte_document_status(client)
             if status.state == State.NOT_FOUND:
                 document.write({
                     "l10n_cl_dte_status": "to_send", "l10n_cl_dte_envelope_id": False,
-                    "l10n_cl_sii_message": _("The SII never received this document: it will be sent again."),
+                    "l10n_cl_dte_sii_message": env._("The SII never received this document: it will be sent again."),
                 })
             elif status.final:
                 document._l10n_cl_dte_set_outcome(DOCUMENT_STATE_TO_STATUS.get(status.state, "rejected"),
                                                   status.summary())
             else:
                 pending |= document
-        self._l10n_cl_dte_log("status", "", _("Checked %s documents one by one.", len(documents)))
+        self._l10n_cl_dte_log("status", "", env._("Checked %s documents one by one.", len(documents)))
         if pending:
             self._l10n_cl_dte_poll_later()
             return

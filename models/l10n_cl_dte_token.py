@@ -4,6 +4,7 @@ from contextlib import contextmanager
 import psycopg2
 
 from odoo import fields, models, modules
+from odoo.tools import SQL
 
 from ..sii_engine.transport.tokens import CachedToken, TokenCache
 
@@ -54,7 +55,7 @@ class DatabaseTokenCache(TokenCache):
 
     def get(self, key):
         with self._cursor() as cr:
-            cr.execute("SELECT token, issued_at, expires_at FROM l10n_cl_dte_token WHERE key = %s", (str(key),))
+            cr.execute(SQL("SELECT token, issued_at, expires_at FROM l10n_cl_dte_token WHERE key = %s", str(key)))
             row = cr.fetchone()
         return CachedToken(*row) if row else None
 
@@ -69,14 +70,16 @@ class DatabaseTokenCache(TokenCache):
     @staticmethod
     def _write(cr, key, cached):
         if cached is None:
-            cr.execute("DELETE FROM l10n_cl_dte_token WHERE key = %s", (str(key),), log_exceptions=False)
+            cr.execute(SQL("DELETE FROM l10n_cl_dte_token WHERE key = %s", str(key)), log_exceptions=False)
             return
         cr.execute(
-            """
-            INSERT INTO l10n_cl_dte_token (key, token, issued_at, expires_at) VALUES (%s, %s, %s, %s)
-            ON CONFLICT (key) DO UPDATE SET token = EXCLUDED.token, issued_at = EXCLUDED.issued_at,
-                                            expires_at = EXCLUDED.expires_at
-            """,
-            (str(key), cached.token, cached.issued_at, cached.expires_at),
+            SQL(
+                """
+                INSERT INTO l10n_cl_dte_token (key, token, issued_at, expires_at) VALUES (%s, %s, %s, %s)
+                ON CONFLICT (key) DO UPDATE SET token = EXCLUDED.token, issued_at = EXCLUDED.issued_at,
+                                                expires_at = EXCLUDED.expires_at
+                """,
+                str(key), cached.token, cached.issued_at, cached.expires_at,
+            ),
             log_exceptions=False,  # a concurrent renewal is expected and handled by the caller
         )

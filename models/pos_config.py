@@ -1,5 +1,8 @@
 from odoo import api, fields, models
 
+from ..sii_engine import codes
+from ..sii_engine import rut as engine_rut
+
 
 class PosConfig(models.Model):
     _inherit = "pos.config"
@@ -12,6 +15,19 @@ class PosConfig(models.Model):
         string="Anonymous Boleta Limit", compute="_compute_l10n_cl_dte",
         help="Above this amount a Point of Sale boleta must name a customer with a RUT. 0: no limit.",
     )
+
+    # The legends the receipt prints under the stamp: the SII's wording, from the engine, in no other language.
+    l10n_cl_dte_stamp_legend = fields.Char(string="Stamp Legend", compute="_compute_l10n_cl_dte_legends")
+    l10n_cl_dte_verify_legend = fields.Char(string="Verification Legend", compute="_compute_l10n_cl_dte_legends")
+    l10n_cl_dte_company_rut = fields.Char(string="Company RUT as Printed", compute="_compute_l10n_cl_dte_legends")
+
+    @api.depends("company_id.vat")
+    def _compute_l10n_cl_dte_legends(self):
+        for config in self:
+            config.l10n_cl_dte_stamp_legend = codes.STAMP_LEGEND
+            config.l10n_cl_dte_verify_legend = codes.VERIFY_LEGEND
+            vat = config.company_id.vat
+            config.l10n_cl_dte_company_rut = engine_rut.display(vat) if engine_rut.is_valid(vat) else (vat or "")
 
     @api.depends("company_id.l10n_cl_dte_environment", "company_id.l10n_cl_dte_boleta_limit_uf",
                  "company_id.l10n_cl_dte_uf_value")

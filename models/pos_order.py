@@ -14,26 +14,15 @@ import base64
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..sii_engine import dte as engine_dte
-from ..sii_engine.errors import SiiEngineError
-from .engine_errors import engine_error_message
-from .l10n_cl_dte_reference import SII_REFERENCE_REASONS
+from ..sii_engine import codes
 
+# l10n_cl's document types a till issues.
 DOCUMENT_TYPE_XMLIDS = {
-    "33": "l10n_cl.dc_a_f_dte",
-    "34": "l10n_cl.dc_y_f_dte",
-    "39": "l10n_cl.dc_b_f_dte",
-    "41": "l10n_cl.dc_b_e_dte",
-    "61": "l10n_cl.dc_nc_f_dte",
-}
-# The names the SII prints in the document box: legal text, the same in every language.
-SII_DOCUMENT_NAMES = {
-    "33": "FACTURA ELECTRÓNICA",
-    "34": "FACTURA NO AFECTA O EXENTA ELECTRÓNICA",
-    "39": "BOLETA ELECTRÓNICA",
-    "41": "BOLETA NO AFECTA O EXENTA ELECTRÓNICA",
-    "56": "NOTA DE DÉBITO ELECTRÓNICA",
-    "61": "NOTA DE CRÉDITO ELECTRÓNICA",
+    codes.FACTURA: "l10n_cl.dc_a_f_dte",
+    codes.FACTURA_EXENTA: "l10n_cl.dc_y_f_dte",
+    codes.BOLETA: "l10n_cl.dc_b_f_dte",
+    codes.BOLETA_EXENTA: "l10n_cl.dc_b_e_dte",
+    codes.NOTA_CREDITO: "l10n_cl.dc_nc_f_dte",
 }
 # Fields of the order the POS does not load: the receipt_* fields carry what it prints.
 POS_UNLOADED_FIELDS = frozenset({"l10n_cl_dte_barcode", "l10n_cl_dte_ted", "l10n_cl_dte_file_id", "l10n_cl_dte_caf_id"})
@@ -43,11 +32,12 @@ class PosOrder(models.Model):
     _name = "pos.order"
     # Activities: the managers' alert when a boleta keeps failing to reach the SII.
     _inherit = ["pos.order", "mail.activity.mixin", "l10n_cl_dte.sii.document"]
+    # A sale needs no chatter message for its first status (later ones are tracked).
+    _l10n_cl_dte_issue_context = {"tracking_disable": True}
 
     l10n_latam_document_type_id = fields.Many2one(
         "l10n_latam.document.type", string="Document Type", copy=False, readonly=True, index="btree_not_null"
     )
-    l10n_cl_dte_date = fields.Date(string="DTE Issue Date", copy=False, readonly=True)
     # What the receipt prints: the boleta's, or the invoice's when the order was invoiced.
     l10n_cl_dte_receipt_folio = fields.Integer(string="Receipt Folio", compute="_compute_l10n_cl_dte_receipt")
     l10n_cl_dte_receipt_document = fields.Char(string="Receipt Document", compute="_compute_l10n_cl_dte_receipt")
@@ -74,14 +64,14 @@ class PosOrder(models.Model):
             company = order.company_id
             png = document.l10n_cl_dte_folio and document._l10n_cl_dte_barcode_png(receipt=True)
             order.l10n_cl_dte_receipt_folio = document.l10n_cl_dte_folio
-            order.l10n_cl_dte_receipt_document = SII_DOCUMENT_NAMES.get(
-                document.l10n_latam_document_type_id.code, document.l10n_latam_document_type_id.name or False
+            document_type = document.l10n_latam_document_type_id
+            order.l10n_cl_dte_receipt_document = codes.DOCUMENT_NAMES.get(
+                int(document_type.code or 0), document_type.name or False
             )
             order.l10n_cl_dte_receipt_barcode = png and f"data:image/png;base64,{base64.b64encode(png).decode()}"
             resolution_date = company.l10n_cl_dte_resolution_date
-            order.l10n_cl_dte_receipt_resolution = (
-                f"Res. Ex. SII N° {company.l10n_cl_dte_resolution_number} de {resolution_date.year}"
-                if resolution_date else False
+            order.l10n_cl_dte_receipt_resolution = resolution_date and codes.resolution_legend(
+                company.l10n_cl_dte_resolution_number, resolution_date
             )
             order.l10n_cl_dte_receipt_sii_office = (
                 f"S.I.I. - {company.l10n_cl_sii_regional_office.upper()}" if company.l10n_cl_sii_regional_office else False
@@ -94,14 +84,6 @@ class PosOrder(models.Model):
         names = super()._load_pos_data_fields(config_id) or self.check_field_access_rights("read", None)
         return [name for name in names if name not in POS_UNLOADED_FIELDS]
 
-    # --- what the submission needs ---------------------------------------------------------
-
-    def _l10n_cl_dte_issue_date(self):
-        return self.l10n_cl_dte_date
-
-    def _l10n_cl_dte_total(self):
-        return self.amount_total
-
     # --- at synchronisation ----------------------------------------------------------------
 
     def _process_saved_order(self, draft):
@@ -110,7 +92,7 @@ class PosOrder(models.Model):
             self._l10n_cl_dte_prepare()
         order_id = super()._process_saved_order(draft)
         if electronic and self.state == "paid" and not self.to_invoice and not self.l10n_cl_dte_folio:
-            self._l10n_cl_dte_issue_boleta()
+            self._l10n_cl_dte_issue()
         return order_id
 
     def _l10n_cl_dte_prepare(self):
@@ -140,59 +122,10 @@ class PosOrder(models.Model):
                   limit=self.currency_id.format(limit), uf=self.company_id.l10n_cl_dte_boleta_limit_uf)
             )
 
-    def _l10n_cl_dte_boleta_type(self):
+    def _l10n_cl_dte_document_type(self):
+        """A boleta: exempt (41) when no line sold carries VAT, else 39."""
         exempt = all(self._l10n_cl_dte_line_is_exempt(line) for line in self.lines if line.price_subtotal_incl > 0)
-        return self.env.ref(DOCUMENT_TYPE_XMLIDS["41" if exempt else "39"])
-
-    def _l10n_cl_dte_issue_boleta(self):
-        """Take the folio, build, stamp, sign and attach the boleta; mark it to be sent."""
-        self.ensure_one()
-        company = self.company_id
-        if not company.l10n_cl_activity_description:
-            raise UserError(_("Set the line of business (giro) of the company %s.", company.display_name))
-        document_type = self._l10n_cl_dte_boleta_type()
-        certificate = self.env["l10n_cl_dte.certificate"]._l10n_cl_dte_signing_certificate(company)
-        caf, folio = self.env["l10n_cl_dte.caf"].sudo()._l10n_cl_dte_take_folio(company, document_type)
-        # The SII dates a boleta in Chile's time, whatever the cashier's browser says.
-        issue_date = fields.Datetime.context_timestamp(
-            self.with_context(tz=self.env.user.tz or "America/Santiago"), self.date_order
-        ).date()
-        try:
-            issued = engine_dte.issue(
-                self._l10n_cl_dte_document(document_type, folio, issue_date), caf._l10n_cl_dte_engine_caf(),
-                certificate._l10n_cl_dte_engine_certificate(),
-            )
-        except SiiEngineError as error:
-            raise UserError(
-                _("%(order)s cannot be stamped: %(reason)s",
-                  order=self.display_name, reason=engine_error_message(self.env, error))
-            ) from None
-        if self.currency_id.compare_amounts(float(issued.total), self.amount_total) != 0:
-            raise UserError(
-                _("%(order)s totals %(odoo)s but its boleta totals %(dte)s: check the taxes of its products.",
-                  order=self.display_name, odoo=self.currency_id.format(self.amount_total),
-                  dte=self.currency_id.format(float(issued.total)))
-            )
-        attachment = self.env["ir.attachment"].sudo().create({
-            "name": f"DTE_{document_type.code}_{folio}.xml",
-            "res_model": self._name,
-            "res_id": self.id,
-            "raw": issued.xml,
-            "mimetype": "application/xml",
-        })
-        # One write; a sale needs no chatter message for its first status (later ones are tracked).
-        self.with_context(tracking_disable=True).write({
-            "l10n_latam_document_type_id": document_type.id,
-            "l10n_cl_dte_date": issue_date,
-            "l10n_cl_dte_folio": folio,
-            "l10n_cl_dte_caf_id": caf.id,
-            "l10n_cl_dte_file_id": attachment.id,
-            "l10n_cl_dte_ted": issued.ted.decode("ISO-8859-1"),
-            "l10n_cl_dte_status": "to_send",
-        })
-        if folio + company.sudo()._l10n_cl_dte_folio_threshold(document_type) > caf.last_folio:
-            # Near the end of this CAF (the others may still hold folios: the warning counts them all).
-            self.env["l10n_cl_dte.caf"].sudo()._l10n_cl_dte_warn_low_folios(company, document_type)
+        return self.env.ref(DOCUMENT_TYPE_XMLIDS[codes.BOLETA_EXENTA if exempt else codes.BOLETA])
 
     # --- invoices and credit notes from the till --------------------------------------------
 
@@ -211,22 +144,18 @@ class PosOrder(models.Model):
         if not self.config_id.l10n_cl_dte_enabled:
             return vals
         if vals["move_type"] == "out_refund":
-            vals["l10n_latam_document_type_id"] = self.env.ref(DOCUMENT_TYPE_XMLIDS["61"]).id
+            vals["l10n_latam_document_type_id"] = self.env.ref(DOCUMENT_TYPE_XMLIDS[codes.NOTA_CREDITO]).id
             boleta = self.refunded_order_id
             if boleta.l10n_cl_dte_folio:
-                annuls = self.currency_id.compare_amounts(-self.amount_total, boleta.amount_total) == 0
-                code = "1" if annuls else "3"
                 vals["ref"] = _("Return of %s", boleta._l10n_cl_dte_document_name())
-                vals["l10n_cl_dte_reference_ids"] = [fields.Command.create({
-                    "document_type_id": boleta.l10n_latam_document_type_id.id,
-                    "folio": str(boleta.l10n_cl_dte_folio),
-                    "date": boleta.l10n_cl_dte_date,
-                    "code": code,
-                    "reason": SII_REFERENCE_REASONS[code],
-                })]
+                vals["l10n_cl_dte_reference_ids"] = [
+                    fields.Command.create(boleta._l10n_cl_dte_reference_values(amount=-self.amount_total))
+                ]
         else:
             exempt = all(self._l10n_cl_dte_line_is_exempt(line) for line in self.lines)
-            vals["l10n_latam_document_type_id"] = self.env.ref(DOCUMENT_TYPE_XMLIDS["34" if exempt else "33"]).id
+            vals["l10n_latam_document_type_id"] = self.env.ref(
+                DOCUMENT_TYPE_XMLIDS[codes.FACTURA_EXENTA if exempt else codes.FACTURA]
+            ).id
         return vals
 
     def _l10n_cl_dte_document_name(self):

@@ -3,6 +3,9 @@ from odoo.exceptions import ValidationError
 
 from ..sii_engine import document as engine_document
 
+# Who is told when the DTE flow needs a person, and who alone reads certificates and CAF files.
+MANAGER_GROUP = "account.group_account_manager"
+
 SII_ENVIRONMENTS = [
     ("certification", "SII certification (maullin)"),
     ("production", "SII production (palena)"),
@@ -45,8 +48,8 @@ class ResCompany(models.Model):
     )
     l10n_cl_dte_resolution_date = fields.Date(string="SII Resolution Date")
     l10n_cl_sii_regional_office = fields.Selection(SII_REGIONAL_OFFICES, string="SII Regional Office")
-    l10n_cl_dte_activity_ids = fields.Many2many(
-        "l10n_cl_dte.activity",
+    l10n_cl_dte_acteco_ids = fields.Many2many(
+        "l10n_cl_dte.acteco",
         string="Economic Activities (Acteco)",
         help="Up to four SII economic activity codes, declared on every electronic document.",
     )
@@ -91,11 +94,33 @@ class ResCompany(models.Model):
         help="Pesos per UF to apply the boleta limit when the currency CLF has no rate in Odoo.",
     )
 
-    @api.constrains("l10n_cl_dte_activity_ids")
+    @api.constrains("l10n_cl_dte_acteco_ids")
     def _check_l10n_cl_dte_activities(self):
         for company in self:
-            if len(company.l10n_cl_dte_activity_ids) > 4:
+            if len(company.l10n_cl_dte_acteco_ids) > 4:
                 raise ValidationError(_("The SII accepts at most four economic activity codes (Acteco) per company."))
+
+    def _l10n_cl_dte_managers(self):
+        """The company's accounting managers (internal users)."""
+        self.ensure_one()
+        return self.env.ref(MANAGER_GROUP).users.filtered(lambda user: self in user.company_ids and not user.share)
+
+    def _l10n_cl_dte_alert_managers(self, record, summary, note, once=False, **activity_values):
+        """A warning activity on ``record`` for each accounting manager of the company, in their language.
+
+        ``summary`` and ``note`` are lazy translations (``_lt``); with ``once``, nothing while ``record``
+        has a warning open.
+        """
+        self.ensure_one()
+        warning = self.env.ref("mail.mail_activity_data_warning")
+        if once and record.activity_ids.filtered(lambda activity: activity.activity_type_id == warning):
+            return
+        for manager in self._l10n_cl_dte_managers():
+            env = record.with_context(lang=manager.lang or "en_US").env
+            record.activity_schedule(
+                activity_type_id=warning.id, summary=env._(summary), note=env._(note), user_id=manager.id,
+                **activity_values,
+            )
 
     def _l10n_cl_dte_folio_threshold(self, document_type):
         self.ensure_one()
@@ -111,10 +136,10 @@ class ResCompany(models.Model):
             rut=partner._l10n_cl_dte_engine_rut(_("The company")),
             name=company.name,
             activity=company.l10n_cl_activity_description or "",
-            economic_activities=tuple(int(code) for code in company.l10n_cl_dte_activity_ids.mapped("code")),
+            economic_activities=tuple(int(code) for code in company.l10n_cl_dte_acteco_ids.mapped("code")),
             address=" ".join(filter(None, [partner.street, partner.street2])),
             commune=partner.city or "",
-            city=partner.state_id.name or partner.city or "",
+            city=partner.city or "",  # the SII's "ciudad" is a city, never the region
             email=company.l10n_cl_dte_email or "",
             phone=partner.phone or "",
         )

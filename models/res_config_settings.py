@@ -11,7 +11,7 @@ class ResConfigSettings(models.TransientModel):
     )
     l10n_cl_dte_resolution_date = fields.Date(related="company_id.l10n_cl_dte_resolution_date", readonly=False)
     l10n_cl_sii_regional_office = fields.Selection(related="company_id.l10n_cl_sii_regional_office", readonly=False)
-    l10n_cl_dte_activity_ids = fields.Many2many(related="company_id.l10n_cl_dte_activity_ids", readonly=False)
+    l10n_cl_dte_acteco_ids = fields.Many2many(related="company_id.l10n_cl_dte_acteco_ids", readonly=False)
     l10n_cl_dte_email = fields.Char(related="company_id.l10n_cl_dte_email", readonly=False)
     l10n_cl_dte_folio_alert_default = fields.Integer(
         related="company_id.l10n_cl_dte_folio_alert_default", readonly=False

@@ -1,11 +1,12 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..sii_engine import document as engine_document
 from ..sii_engine import rut as engine_rut
 from ..sii_engine.errors import RutError
 
-# The SII's receiver for a boleta (or a note on one) issued to nobody in particular.
-GENERIC_RECEIVER_RUT = "66666666-6"
+# How a boleta names the receiver it does not know (with the SII's generic RUT, 66666666-6).
+ANONYMOUS_RECEIVER_NAME = "Consumidor Final"
 
 
 class ResPartner(models.Model):
@@ -16,6 +17,17 @@ class ResPartner(models.Model):
         help="Where this partner receives electronic tax documents (its exchange address registered at the SII); "
         "its e-mail when empty.",
     )
+    # For the till, which must know before a sale whether the customer may receive a boleta above the limit.
+    l10n_cl_dte_has_real_rut = fields.Boolean(string="Has a RUT of Its Own", compute="_compute_l10n_cl_dte_has_real_rut")
+
+    @api.depends("vat")
+    def _compute_l10n_cl_dte_has_real_rut(self):
+        for partner in self:
+            partner.l10n_cl_dte_has_real_rut = partner._l10n_cl_dte_has_real_rut()
+
+    @api.model
+    def _load_pos_data_fields(self, config_id):
+        return [*super()._load_pos_data_fields(config_id), "l10n_cl_dte_has_real_rut"]
 
     def _l10n_cl_dte_engine_rut(self, what):
         """This partner's RUT as the SII writes it; ``what`` names the partner's role in the error."""
@@ -32,6 +44,30 @@ class ResPartner(models.Model):
         """Whether the partner has a valid RUT of its own (not the SII's generic receiver)."""
         self.ensure_one()
         try:
-            return engine_rut.normalize(self.vat) != GENERIC_RECEIVER_RUT
+            return engine_rut.normalize(self.vat) != engine_rut.GENERIC_RECEIVER_RUT
         except RutError:
             return False
+
+    def _l10n_cl_dte_receiver(self, anonymous=False, foreign=False):
+        """This partner as the receiver of a DTE (the engine's ``Receptor``).
+
+        With ``anonymous`` (a boleta), a partner without a RUT of its own — or no partner — is the
+        SII's generic receiver; with ``foreign`` (an export), the SII's foreign receiver RUT with the
+        customer's own identification and country; otherwise a missing or invalid RUT is refused.
+        """
+        partner = self.commercial_partner_id
+        if anonymous and not (partner and partner._l10n_cl_dte_has_real_rut()):
+            return engine_document.Receiver(rut=engine_rut.GENERIC_RECEIVER_RUT, name=ANONYMOUS_RECEIVER_NAME)
+        partner.ensure_one()
+        return engine_document.Receiver(
+            rut=engine_rut.FOREIGN_RECEIVER_RUT if foreign else partner._l10n_cl_dte_engine_rut(_("The customer")),
+            name=partner.name or "",
+            activity=partner.l10n_cl_activity_description or "",
+            address=" ".join(filter(None, [partner.street, partner.street2])),
+            # Odoo's city is the comuna; the SII's "ciudad" is the city too, never the region.
+            commune=partner.city or "",
+            city=partner.city or "",
+            email=partner.email or "",
+            nationality=(partner.country_id.l10n_cl_customs_code or "") if foreign else "",
+            foreign_id=(partner.vat or "") if foreign else "",
+        )

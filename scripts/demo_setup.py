@@ -40,7 +40,7 @@ COMPANY_DEFAULTS = {
     "city": "Santiago",  # the comuna: the DTE's CmnaOrigen
     "l10n_cl_activity_description": "Servicios informaticos",  # the giro
 }
-ACTIVITY = ("620200", "Actividades de consultoría de informática y de gestión de instalaciones informáticas")
+ACTECO = ("620200", "Actividades de consultoría de informática y de gestión de instalaciones informáticas")
 REGIONAL_OFFICE = "Santiago Centro"
 # l10n_cl's demo customers lack a giro (GiroRecep), which a factura needs.
 DEMO_CUSTOMERS = {
@@ -126,11 +126,11 @@ def configure_company(env, company):
     if partner.street == "1":  # l10n_cl's demo placeholder
         partner.street = False
     fill(partner, {**COMPANY_DEFAULTS, "state_id": env.ref("base.state_cl_13").id})
-    activity = env["l10n_cl_dte.activity"].with_context(active_test=False).search([("code", "=", ACTIVITY[0])])
-    if not activity:
-        activity = env["l10n_cl_dte.activity"].create({"code": ACTIVITY[0], "name": ACTIVITY[1]})
+    acteco = env["l10n_cl_dte.acteco"].with_context(active_test=False).search([("code", "=", ACTECO[0])])
+    if not acteco:
+        acteco = env["l10n_cl_dte.acteco"].create({"code": ACTECO[0], "name": ACTECO[1]})
     fill(company, {
-        "l10n_cl_dte_activity_ids": [Command.set(activity.ids)],
+        "l10n_cl_dte_acteco_ids": [Command.set(acteco.ids)],
         "l10n_cl_dte_resolution_number": 0,  # what the SII's certification environment uses
         "l10n_cl_dte_resolution_date": fields.Date.context_today(company),
         "l10n_cl_sii_regional_office": REGIONAL_OFFICE,

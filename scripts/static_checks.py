@@ -4,7 +4,8 @@
 * every XML file parses, every CSV access file has the columns Odoo reads;
 * the SII engine imports nothing from Odoo;
 * every .po file parses and has no untranslated message;
-* every Python file compiles.
+* every Python file compiles;
+* no file names a path of the machine it was written on (/work, /tmp, /home, /root).
 """
 
 import ast
@@ -20,6 +21,10 @@ ENGINE = ROOT / "sii_engine"
 REQUIRED_MANIFEST_KEYS = {"name", "version", "license", "author", "depends", "data", "installable"}
 ACCESS_COLUMNS = ["id", "name", "model_id:id", "group_id:id", "perm_read", "perm_write", "perm_create", "perm_unlink"]
 ODOO_IMPORT = re.compile(r"^\s*(from|import)\s+odoo\b", re.MULTILINE)
+MACHINE_PATH = re.compile(r"(?<![\w.~-])/(work|tmp|home|root)/")
+TEXT_SUFFIXES = {".py", ".xml", ".csv", ".js", ".md", ".sh", ".po", ".pot", ".toml", ".txt", ".cfg", ".ini", ".yml", ""}
+# Data copied from elsewhere (schemas, WSDLs, fixtures) is kept byte for byte; hidden folders are tools' caches.
+SKIPPED_PARTS = {"__pycache__", "data", "fixtures"}
 
 errors = []
 
@@ -92,9 +97,20 @@ def check_python_compiles():
             errors.append(f"{path.relative_to(ROOT)}: {error}")
 
 
+def check_no_machine_paths():
+    for path in ROOT.rglob("*"):
+        parts = path.relative_to(ROOT).parts
+        if (not path.is_file() or path.suffix not in TEXT_SUFFIXES or SKIPPED_PARTS & set(parts)
+                or any(part.startswith(".") for part in parts)):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if MACHINE_PATH.search(line):
+                errors.append(f"{path.relative_to(ROOT)}:{number}: names a machine path: {line.strip()[:80]}")
+
+
 def main():
     for check in (check_manifest, check_xml, check_access_files, check_engine_is_pure, check_translations,
-                  check_python_compiles):
+                  check_python_compiles, check_no_machine_paths):
         check()
     for error in errors:
         print(f"static check failed: {error}")

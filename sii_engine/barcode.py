@@ -6,7 +6,7 @@ base64-embedded in a QWeb report or printed on a POS receipt.
 
 What the SII asks of the printed stamp, and how the defaults follow it:
 
-* /work/shared/sii-reference/docs/manual_upload.txt, §1 and §1.5 "TIMBRE
+* the SII's "Manual de muestras impresas" (manual_upload), §1 and §1.5 "TIMBRE
   ELECTRÓNICO": the stamp is a two-dimensional PDF417 barcode "impreso en un
   tamaño mínimo de 2 por 5 centímetros y de un tamaño máximo de 4 por 9
   centímetros", at the bottom of the document at least 2 cm from the left
@@ -17,7 +17,7 @@ What the SII asks of the printed stamp, and how the defaults follow it:
   Instructivo Técnico (instructivo_emision.pdf, not in the reference folder).
 * The Instructivo Técnico, annex 2 §A.2.5 "Reglas para la generación e
   impresión del timbre PDF417" (quoted second-hand; the PDF is not in
-  /work/shared/sii-reference): error correction level 5; Byte Compaction
+  the SII reference set): error correction level 5; Byte Compaction
   Mode; X-dimension (narrowest bar) at least 6.7 mils (0.17 mm); row height
   (Y) three times X; no truncated PDF417; quiet zone of 0.25 in on all four
   sides; recommended printed size at most 3 cm high by 9 cm wide.

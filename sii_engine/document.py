@@ -15,32 +15,31 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .amounts import parse_amount
+
+# The type codes and their rules live in :mod:`.codes`; these names stay importable from here.
+from .codes import (  # noqa: F401
+    BOLETA,
+    BOLETA_EXENTA,
+    BOLETA_TYPES,
+    CODREF_AMOUNTS,
+    CODREF_ANNUL,
+    CODREF_TEXT,
+    EXEMPT_TYPES,
+    EXPORT_TYPES,
+    FACTURA,
+    FACTURA_COMPRA,
+    FACTURA_EXENTA,
+    FACTURA_EXPORTACION,
+    GUIA_DESPACHO,
+    MAX_BOLETA_LINES,
+    MAX_LINES,
+    NOTA_CREDITO,
+    NOTA_CREDITO_EXPORTACION,
+    NOTA_DEBITO,
+    NOTA_DEBITO_EXPORTACION,
+    SUPPORTED_TYPES,
+)
 from .errors import DocumentError, DocumentFieldError
-
-FACTURA = 33
-FACTURA_EXENTA = 34
-BOLETA = 39
-BOLETA_EXENTA = 41
-FACTURA_COMPRA = 46
-GUIA_DESPACHO = 52
-NOTA_DEBITO = 56
-NOTA_CREDITO = 61
-FACTURA_EXPORTACION = 110
-NOTA_DEBITO_EXPORTACION = 111
-NOTA_CREDITO_EXPORTACION = 112
-
-BOLETA_TYPES = frozenset({BOLETA, BOLETA_EXENTA})
-EXPORT_TYPES = frozenset({FACTURA_EXPORTACION, NOTA_DEBITO_EXPORTACION, NOTA_CREDITO_EXPORTACION})
-EXEMPT_TYPES = frozenset({FACTURA_EXENTA, BOLETA_EXENTA}) | EXPORT_TYPES
-SUPPORTED_TYPES = frozenset({33, 34, 39, 41, 46, 52, 56, 61, 110, 111, 112})
-
-MAX_LINES = 60
-MAX_BOLETA_LINES = 1000
-
-# SII reference codes (CodRef) for credit and debit notes.
-CODREF_ANNUL = 1
-CODREF_TEXT = 2
-CODREF_AMOUNTS = 3
 
 
 @dataclass

@@ -24,7 +24,8 @@ from .document import (
     SUPPORTED_TYPES,
 )
 from .errors import DocumentError, FieldRutError, RutError
-from .ted import StampData, _normalize_rut, _stamp  # build_ted with its barcode text; rut.normalize remembered
+from .rut import normalize as normalize_rut
+from .ted import StampData, _stamp  # build_ted with its barcode text
 from .totals import compute_totals, round_amount
 from .xmlutil import SII_NS, clean_text, to_bytes
 
@@ -124,7 +125,7 @@ def _field_rut(value, field):
     """Check a RUT, naming its field when wrong: "'' is not a valid RUT" alone does not say
     that the receiver is missing."""
     try:
-        _normalize_rut(value)
+        normalize_rut(value)
     except RutError:
         raise FieldRutError(field=field, rut=value) from None
 
@@ -164,7 +165,7 @@ def _header(header, document, totals):
 
     issuer = document.issuer
     emisor = etree.SubElement(header, _tag("Emisor"))
-    _add(emisor, "RUTEmisor", _normalize_rut(issuer.rut))
+    _add(emisor, "RUTEmisor", normalize_rut(issuer.rut))
     _add(emisor, "RznSoc", issuer.name, 100)
     _add(emisor, "GiroEmis", issuer.activity, 80)
     _add(emisor, "Telefono", issuer.phone, 20)
@@ -178,7 +179,7 @@ def _header(header, document, totals):
 
     receiver = document.receiver
     receptor = etree.SubElement(header, _tag("Receptor"))
-    _add(receptor, "RUTRecep", _normalize_rut(receiver.rut))
+    _add(receptor, "RUTRecep", normalize_rut(receiver.rut))
     _add(receptor, "RznSocRecep", receiver.name, 100)
     if export and (receiver.nationality or receiver.foreign_id):
         foreign = etree.SubElement(receptor, _tag("Extranjero"))
@@ -228,7 +229,7 @@ def _boleta_header(header, document, totals):
 
     issuer = document.issuer
     emisor = etree.SubElement(header, _tag("Emisor"))
-    _add(emisor, "RUTEmisor", _normalize_rut(issuer.rut))
+    _add(emisor, "RUTEmisor", normalize_rut(issuer.rut))
     _add(emisor, "RznSocEmisor", issuer.name, 100)
     _add(emisor, "GiroEmisor", issuer.activity, 80)
     _add(emisor, "CdgSIISucur", issuer.branch_code)
@@ -238,7 +239,7 @@ def _boleta_header(header, document, totals):
 
     receiver = document.receiver
     receptor = etree.SubElement(header, _tag("Receptor"))
-    _add(receptor, "RUTRecep", _normalize_rut(receiver.rut))
+    _add(receptor, "RUTRecep", normalize_rut(receiver.rut))
     _add(receptor, "RznSocRecep", receiver.name, 100)
     _add(receptor, "Contacto", receiver.contact, 80)
     _add(receptor, "CorreoRecep", receiver.email, 80)

@@ -4,17 +4,34 @@ The SII writes a RUT without dots, with a dash and an upper-case verifier
 (``76192083-9``, ``60803000-K``); that is the canonical form returned here.
 """
 
+import functools
+
 from stdnum.cl import rut as stdnum_rut
 from stdnum.exceptions import ValidationError
 
 from .errors import RutError
 
 SII_RUT = "60803000-K"
-GENERIC_RECEIVER_RUT = "66666666-6"
+GENERIC_RECEIVER_RUT = "66666666-6"  # the receiver of a boleta to nobody in particular
+FOREIGN_RECEIVER_RUT = "55555555-5"  # the receiver of an export document
 
 
 def normalize(value):
-    """Return the RUT in SII form (``12345678-5``) or raise :class:`RutError`."""
+    """Return the RUT in SII form (``12345678-5``) or raise :class:`RutError`.
+
+    Remembered for strings: python-stdnum takes microseconds per call and the same few
+    RUTs (the issuer, regular customers, 66666666-6) recur on every document. Errors are
+    raised each time (``lru_cache`` keeps no exceptions).
+    """
+    return _normalize_text(value) if type(value) is str else _normalize(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_text(value):
+    return _normalize(value)
+
+
+def _normalize(value):
     if value is None:
         raise RutError(rut=value)
     try:

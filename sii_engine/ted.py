@@ -6,7 +6,6 @@ without namespaces nor whitespace between tags, as ISO-8859-1 bytes.
 
 import base64
 import datetime
-import functools
 from copy import deepcopy
 from dataclasses import dataclass
 
@@ -62,19 +61,6 @@ def _to_sii_namespace(element):
     return result
 
 
-@functools.lru_cache(maxsize=4096)
-def _normalize_rut_str(value):
-    return rut_module.normalize(value)
-
-
-def _normalize_rut(value):
-    """:func:`rut.normalize`, remembered: python-stdnum takes microseconds per call and
-    the same few RUTs (the issuer, regular customers, 66666666-6) recur on every
-    document. Errors are raised each time (``lru_cache`` keeps no exceptions); only
-    strings are remembered, anything else goes straight to ``normalize``."""
-    return _normalize_rut_str(value) if type(value) is str else rut_module.normalize(value)
-
-
 def _prepare_caf(caf):
     """``(namespaced, flat)``: the CAF in the SII namespace, as the DTE's TED carries it,
     and the same CAF as :func:`~.xmlutil.flatten` renders it, the form the FRMT signs.
@@ -97,7 +83,7 @@ def _stamp_fields(issuer, data, timestamp):
         ("TD", str(int(data.document_type))),
         ("F", str(int(data.folio))),
         ("FE", data.issue_date.isoformat()),
-        ("RR", _normalize_rut(data.receiver_rut)),
+        ("RR", rut_module.normalize(data.receiver_rut)),
         ("RSR", clean_text(data.receiver_name, RECEIVER_NAME_LENGTH) or "Sin nombre"),
         ("MNT", str(int(data.total))),
         ("IT1", clean_text(data.first_item, FIRST_ITEM_LENGTH) or "Sin detalle"),
@@ -126,7 +112,7 @@ def _stamp(caf, rut, data, timestamp):
     """
     if caf.private_key is None:
         raise TedError("The CAF has no private key: load the CAF file the SII issued, not a copy from a TED")
-    issuer = _normalize_rut(rut)
+    issuer = rut_module.normalize(rut)
     if caf.rut != issuer or caf.document_type != int(data.document_type):
         raise CafMismatchError(
             caf_rut=caf.rut, caf_type=caf.document_type, rut=issuer, doc_type=data.document_type

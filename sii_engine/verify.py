@@ -55,6 +55,7 @@ from .errors import (
     XmlInputError,
 )
 from .identities import TEST_IDK
+from .rut import normalize as _normalize_rut
 from .schema import schema_for, validation_errors
 from .signature import (
     MAX_SIGNER_KEY_BITS,
@@ -66,7 +67,7 @@ from .signature import (
     verify_dte,
     without_sii_namespace,
 )
-from .ted import _normalize_rut, verify_ted  # rut.normalize, remembered
+from .ted import verify_ted
 from .totals import ADDITIONAL_TAXES, round_amount
 from .xmlutil import DSIG_NS, SII_NS, find, findtext, local, parse
 
@@ -716,7 +717,7 @@ def _check_ted_data(report, subject, body):
 # --- totals --------------------------------------------------------------------------------------
 
 
-class _Unreadable(Exception):
+class _Unreadable(ValueError):
     pass
 
 
@@ -749,13 +750,24 @@ def _fields(element):
 _TOTALS = "Encabezado/Totales"
 
 
+class TotalsProblem(str):
+    """A problem :func:`totals_problems` finds: its text, and ``kind``, the amount it is about
+    (``line_amount``, ``net_amount``, ``exempt_amount``, ``vat_amount``, ``additional_tax``, ``total_amount``)."""
+
+    def __new__(cls, kind, text, line=None):
+        problem = super().__new__(cls, text)
+        problem.kind = kind
+        problem.line = line  # the line's number, for a line_amount
+        return problem
+
+
 def _money(value, decimals):
     return format(value, "f") if decimals else str(int(value))
 
 
 def _check_totals(report, subject, body):
     try:
-        problems, summary = _totals_problems(body)
+        problems, summary = totals_problems(body)
     except _Unreadable as error:
         report.add(TOTALS, subject, False, f"cannot recompute: {error}")
         return
@@ -770,8 +782,12 @@ def _check_totals(report, subject, body):
         report.add(TOTALS, subject, True, summary)
 
 
-def _totals_problems(body):
-    """Recompute the totals from the lines: ``(problems, summary)``; ``problems`` is None if not checkable."""
+def totals_problems(body):
+    """Recompute the totals from the lines: ``(problems, summary)``; ``problems`` is None if not checkable.
+
+    Each problem is a :class:`TotalsProblem`: its text, and the amount it is about (``kind``),
+    by which the SII simulator chooses its answer.
+    """
     header = find(body, "Encabezado")
     totals = find(header, "Totales") if header is not None else None
     try:
@@ -807,10 +823,12 @@ def _totals_problems(body):
                 decimals,
             )
             if abs(expected - amount) > (Decimal("0.01") if decimals else Decimal(1)):
-                problems.append(
+                problems.append(TotalsProblem(
+                    "line_amount",
                     f"line {number}: MontoItem {_money(amount, True)} is not QtyItem x PrcItem - DescuentoMonto "
-                    f"+ RecargoMonto = {_money(expected, decimals)}"
-                )
+                    f"+ RecargoMonto = {_money(expected, decimals)}",
+                    line=number,
+                ))
         if indicator in ("2", "6"):  # not billable: outside the totals
             continue
         if indicator not in ("", "0", "1"):
@@ -847,26 +865,27 @@ def _totals_problems(body):
     vat_rate = _amount(totals, "TasaIVA", _TOTALS)
     total = _amount(totals, "MntTotal", _TOTALS)
     if total is None:
-        return ["there is no MntTotal"], ""
+        return [TotalsProblem("total_amount", "there is no MntTotal")], ""
     adjusted = " with the global discounts/surcharges" if adjustments else ""
 
     if boleta_gross:
         if net + vat != taxable:
-            problems.append(
-                f"MntNeto + IVA = {net + vat}, but the taxable lines (gross prices){adjusted} add up to {taxable}"
-            )
+            problems.append(TotalsProblem(
+                "net_amount",
+                f"MntNeto + IVA = {net + vat}, but the taxable lines (gross prices){adjusted} add up to {taxable}",
+            ))
         expected_total = net + exempt_total + vat
     elif document_type in EXPORT_TYPES:  # every line is exempt
         expected_total = exempt_total
     else:
         if net != taxable:
-            problems.append(f"MntNeto is {_money(net, decimals)}, but the taxable lines' MontoItem{adjusted} add up "
-                            f"to {_money(taxable, decimals)}")
+            problems.append(TotalsProblem("net_amount", f"MntNeto is {_money(net, decimals)}, but the taxable lines' "
+                                          f"MontoItem{adjusted} add up to {_money(taxable, decimals)}"))
         if net and vat_rate is not None:
             expected_vat = round_amount(net * vat_rate / 100)
             if vat != expected_vat:
-                problems.append(f"IVA is {vat}, but round(MntNeto x TasaIVA / 100) = round({net} x {vat_rate} / 100)"
-                                f" = {expected_vat}")
+                problems.append(TotalsProblem("vat_amount", f"IVA is {vat}, but round(MntNeto x TasaIVA / 100) = "
+                                              f"round({net} x {vat_rate} / 100) = {expected_vat}"))
         expected_total = net + exempt_total + vat
         for tax in (c for c in totals if isinstance(c.tag, str) and local(c.tag) == "ImptoReten"):
             try:
@@ -880,16 +899,16 @@ def _totals_problems(body):
             if rate is not None and code in taxed_by_code:
                 expected_tax = round_amount(taxed_by_code[code] * rate / 100)
                 if amount != expected_tax:
-                    problems.append(f"ImptoReten {code} is {amount}, but {rate}% of its lines' "
-                                    f"{taxed_by_code[code]} is {expected_tax}")
+                    problems.append(TotalsProblem("additional_tax", f"ImptoReten {code} is {amount}, but {rate}% of "
+                                                  f"its lines' {taxed_by_code[code]} is {expected_tax}"))
             expected_total += -amount if ADDITIONAL_TAXES[code][1] else amount
         expected_total -= _amount(totals, "CredEC", _TOTALS) or Decimal(0)
     if exempt_total != exempt:
-        problems.append(f"MntExe is {_money(exempt_total, decimals)}, but the exempt lines{adjusted} add up to "
-                        f"{_money(exempt, decimals)}")
+        problems.append(TotalsProblem("exempt_amount", f"MntExe is {_money(exempt_total, decimals)}, but the exempt "
+                                      f"lines{adjusted} add up to {_money(exempt, decimals)}"))
     if total != expected_total:
-        problems.append(f"MntTotal is {_money(total, decimals)}, but MntNeto + MntExe + IVA + additional taxes "
-                        f"- retained = {_money(expected_total, decimals)}")
+        problems.append(TotalsProblem("total_amount", f"MntTotal is {_money(total, decimals)}, but MntNeto + MntExe + "
+                                      f"IVA + additional taxes - retained = {_money(expected_total, decimals)}"))
     summary = (
         f"lines and totals agree (MntNeto {_money(net, decimals)}, MntExe {_money(exempt_total, decimals)}, "
         f"IVA {vat}, MntTotal {_money(total, decimals)})"

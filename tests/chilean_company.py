@@ -31,14 +31,14 @@ def make_issuer(env, company, authority, **company_values):
     """
     trust_authority(env, authority)
     # The code is unique: a concurrency test's committed company may have created it already.
-    activity = env["l10n_cl_dte.activity"].search([("code", "=", "726000")], limit=1) or env[
-        "l10n_cl_dte.activity"
+    acteco = env["l10n_cl_dte.acteco"].search([("code", "=", "726000")], limit=1) or env[
+        "l10n_cl_dte.acteco"
     ].create({"code": "726000", "name": "Actividades de consultoria de informatica"})
     company.write({
         "vat": COMPANY_RUT,
         "l10n_cl_activity_description": "Servicios informaticos",
         "l10n_cl_dte_environment": "simulator",
-        "l10n_cl_dte_activity_ids": [Command.set(activity.ids)],
+        "l10n_cl_dte_acteco_ids": [Command.set(acteco.ids)],
         "l10n_cl_dte_resolution_number": 0,
         "street": "Teatinos 120",
         "city": "Santiago",

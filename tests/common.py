@@ -6,7 +6,7 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from ..sii_engine import identities
 from ..sii_engine.simulator import start_simulator
-from .chilean_company import CERTIFICATE_PASSWORD, COMPANY_RUT, SIGNER_RUT, load_caf, make_issuer  # noqa: F401
+from .chilean_company import CERTIFICATE_PASSWORD, COMPANY_RUT, SIGNER_RUT, load_caf, make_issuer, vat_19  # noqa: F401
 
 CUSTOMER_RUT = "60803000-K"
 
@@ -39,7 +39,7 @@ class TestClDteCommon(SimulatorRequestsMixin, AccountTestInvoicingCommon):
         cls.company = cls.company_data["company"]
         cls.certificate = make_issuer(cls.env, cls.company, cls.authority)
         cls.pkcs12 = base64.b64decode(cls.certificate.file)
-        cls.activity = cls.company.l10n_cl_dte_activity_ids
+        cls.acteco = cls.company.l10n_cl_dte_acteco_ids
         cls.doc_33 = cls.env.ref("l10n_cl.dc_a_f_dte")
         cls.doc_34 = cls.env.ref("l10n_cl.dc_y_f_dte")
         cls.doc_56 = cls.env.ref("l10n_cl.dc_nd_f_dte")
@@ -56,10 +56,7 @@ class TestClDteCommon(SimulatorRequestsMixin, AccountTestInvoicingCommon):
             "street": "Teatinos 120",
             "city": "Santiago",
         })
-        cls.vat_tax = cls.env["account.tax"].search([
-            ("company_id", "=", cls.company.id), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
-            ("amount", "=", 19), ("price_include", "=", False),
-        ], limit=1)
+        cls.vat_tax = vat_19(cls.env, cls.company)
         cls.sale_journal = cls.company_data["default_journal_sale"]
         cls.sale_journal.l10n_latam_use_documents = True
 

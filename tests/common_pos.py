@@ -1,8 +1,7 @@
-from random import randint
-
-from odoo import Command, fields
+from odoo import Command
 
 from .common import TestClDteCommon
+from .pos_order_data import pos_order_data
 
 
 class TestClDtePosCommon(TestClDteCommon):
@@ -48,47 +47,10 @@ class TestClDtePosCommon(TestClDteCommon):
         session.set_opening_control(0, None)
         return session
 
-    def order_data(self, session, lines, partner=None, to_invoice=False, refunded_lines=None):
-        """What the POS sends for a paid order: ``lines`` are (product, quantity) pairs."""
-        line_commands, total = [], 0.0
-        for index, (product, quantity) in enumerate(lines):
-            taxes = product.taxes_id
-            computed = taxes.compute_all(product.lst_price, session.currency_id, quantity, product=product)
-            total += computed["total_included"]
-            values = {
-                "product_id": product.id,
-                "qty": quantity,
-                "price_unit": product.lst_price,
-                "price_subtotal": computed["total_excluded"],
-                "price_subtotal_incl": computed["total_included"],
-                "tax_ids": [Command.set(taxes.ids)],
-                "full_product_name": product.name,
-            }
-            if refunded_lines:
-                values["refunded_orderline_id"] = refunded_lines[index].id
-            line_commands.append(Command.create(values))
-        uuid = f"{randint(1, 99999):05d}-{randint(1, 999):03d}-{randint(1, 9999):04d}"
-        return {
-            "uuid": uuid,
-            "name": f"Order {uuid}",
-            "session_id": session.id,
-            "user_id": self.env.uid,
-            "sequence_number": 1,
-            "date_order": fields.Datetime.to_string(fields.Datetime.now()),
-            "pricelist_id": session.config_id.pricelist_id.id,
-            "partner_id": partner.id if partner else False,
-            "to_invoice": to_invoice,
-            "lines": line_commands,
-            "payment_ids": [Command.create({
-                "amount": total, "name": fields.Datetime.now(), "payment_method_id": self.cash_method.id,
-            })],
-            "amount_paid": total,
-            "amount_total": total,
-            "amount_tax": 0,
-            "amount_return": 0,
-            "state": "paid",
-            "last_order_preparation_change": "{}",
-        }
+    def order_data(self, session, lines, partner=None, to_invoice=False, refunded_lines=None, paid=None):
+        """What the POS sends for a paid order: ``lines`` are (product, quantity) pairs (see pos_order_data)."""
+        return pos_order_data(session, lines, self.cash_method, self.env.user, partner=partner, to_invoice=to_invoice,
+                              refunded_lines=refunded_lines, paid=paid)
 
     def sync(self, data):
         """Synchronise one order as the POS does; returns (order, what the POS receives)."""

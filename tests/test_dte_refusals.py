@@ -40,7 +40,7 @@ class TestDteRefusals(TestClDteCommon):
         self.assert_refused_without_trace(self.make_invoice(), "address and comuna")
 
     def test_company_without_acteco(self):
-        self.company.l10n_cl_dte_activity_ids = [Command.clear()]
+        self.company.l10n_cl_dte_acteco_ids = [Command.clear()]
         self.assert_refused_without_trace(self.make_invoice(), "Acteco")
 
     def test_more_than_sixty_lines(self):

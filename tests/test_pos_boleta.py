@@ -2,6 +2,7 @@ import base64
 import io
 import json
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -62,7 +63,7 @@ class TestPosBoleta(TestClDtePosCommon):
         received = answer["pos.order"][0]
         self.assertEqual(received["l10n_cl_dte_receipt_folio"], 1)
         self.assertEqual(received["l10n_cl_dte_receipt_document"], "BOLETA ELECTRÓNICA")
-        self.assertEqual(received["l10n_cl_dte_receipt_resolution"], "Res. Ex. SII N° 80 de 2014")
+        self.assertEqual(received["l10n_cl_dte_receipt_resolution"], "Res. N° 80 de 2014")
         self.assertEqual(received["l10n_cl_dte_receipt_sii_office"], "S.I.I. - SANTIAGO CENTRO")
         prefix = "data:image/png;base64,"
         self.assertTrue(received["l10n_cl_dte_receipt_barcode"].startswith(prefix))
@@ -91,6 +92,21 @@ class TestPosBoleta(TestClDtePosCommon):
             records = self.env[model].search([("company_id", "=", self.company.id)], limit=1)
             with self.assertRaises(AccessError):
                 records.with_user(cashier).read([field])
+
+    def test_shop_whose_prices_exclude_vat_sells_with_a_boleta_of_what_the_customer_pays(self):
+        """Bagel $1 + Cinnamon Roll $2, 19% VAT on top: VAT is rounded on the sum (round globally), the
+        customer pays $4, and the boleta states net amounts (IndMntNeto 2) so that it totals $4 too."""
+        bagel, roll = (self.env["product.product"].create({
+            "name": name, "available_in_pos": True, "lst_price": price, "taxes_id": [Command.set(self.vat_tax.ids)],
+        }) for name, price in (("Bagel", 1.0), ("Cinnamon Roll", 2.0)))
+        self.assertFalse(self.vat_tax.price_include)
+        order, _answer = self.sync(self.order_data(self.session, [(bagel, 1), (roll, 1)], paid=4))
+        self.assertEqual(order.amount_total, 4)
+        self.assertEqual((order.l10n_cl_dte_folio, order.l10n_cl_dte_status), (1, "to_send"))
+        body = self.assert_valid_dte(order, 39, 1)
+        totals = {tag: xmlutil.findtext(body, f"Encabezado/Totales/{tag}") for tag in ("MntNeto", "IVA", "MntTotal")}
+        self.assertEqual(totals, {"MntNeto": "3", "IVA": "1", "MntTotal": "4"})
+        self.assertEqual(xmlutil.findtext(body, "Encabezado/IdDoc/IndMntNeto"), "2")
 
     def test_all_exempt_order_is_an_exempt_boleta_41(self):
         caf_41 = self.load_caf(self.doc_41, 1, 10)

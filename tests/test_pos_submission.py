@@ -34,7 +34,7 @@ class TestPosSubmission(TestClDtePosCommon):
             self.Envelope._cron_l10n_cl_dte_poll()
             if not records.filtered(lambda r: r.l10n_cl_dte_status == "sent"):
                 return
-        self.fail(f"still waiting for the SII after {rounds} polls: {records.mapped('l10n_cl_sii_message')}")
+        self.fail(f"still waiting for the SII after {rounds} polls: {records.mapped('l10n_cl_dte_sii_message')}")
 
     def test_boletas_go_in_one_envelope_boleta_and_are_accepted(self):
         orders = self.sell(3)
@@ -46,7 +46,7 @@ class TestPosSubmission(TestClDtePosCommon):
         self.assertEqual(envelope.document_count, 3)
         self.assertEqual(self.sii.upload_count(), 1)
         self.assertEqual(set(orders.mapped("l10n_cl_dte_status")), {"sent"})
-        self.assertTrue(all(orders.mapped("l10n_cl_sii_track_id")))
+        self.assertTrue(all(orders.mapped("l10n_cl_dte_track_id")))
         self.poll_until_final(orders)
         self.assertEqual(set(orders.mapped("l10n_cl_dte_status")), {"accepted"})
         self.assertEqual(envelope.state, "accepted")
@@ -77,7 +77,7 @@ class TestPosSubmission(TestClDtePosCommon):
         self.poll_until_final(orders)
         self.assertEqual(orders[0].l10n_cl_dte_status, "accepted")
         self.assertEqual(orders[1].l10n_cl_dte_status, "rejected")
-        self.assertIn("Rejected by the SII", orders[1].l10n_cl_sii_message)
+        self.assertIn("Rejected by the SII", orders[1].l10n_cl_dte_sii_message)
         self.assertIn("Rejected by the SII", orders[1].message_ids[:1].body)
 
     def test_send_button_on_the_order_sends_it_now(self):

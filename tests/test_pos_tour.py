@@ -6,7 +6,7 @@ from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCom
 from odoo.tests import tagged
 
 from ..sii_engine import identities, signature, ted, verify, xmlutil
-from .chilean_company import load_caf, make_issuer
+from .chilean_company import load_caf, make_issuer, vat_19
 
 
 @tagged("post_install", "-at_install")
@@ -26,10 +26,7 @@ class TestClDtePosTour(TestPointOfSaleHttpCommon):
         cls.doc_39 = cls.env.ref("l10n_cl.dc_b_f_dte")
         load_caf(cls.env, cls.company, cls.authority, cls.doc_39.code, 1, 50)
 
-        vat_tax = cls.env["account.tax"].search([
-            ("company_id", "=", cls.company.id), ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", 14),
-            ("amount", "=", 19), ("price_include", "=", False),
-        ], limit=1)
+        vat_tax = vat_19(cls.env, cls.company)
         # Chilean shelf prices include VAT.
         cls.vat_included = vat_tax.copy({"price_include_override": "tax_included", "name": "IVA 19% incl."})
         cls.boleta_product = cls.env["product.product"].create({

@@ -6,7 +6,6 @@ what it reads must be the TED Odoo stored, and that TED must verify with the
 CAF's key, which the stand-in SII authority signed.
 """
 
-import base64
 import os
 import shutil
 import subprocess
@@ -18,9 +17,9 @@ from odoo import fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.l10n_cl_dte.sii_engine import identities
 from odoo.addons.l10n_cl_dte.sii_engine import ted as engine_ted
+from odoo.addons.l10n_cl_dte.tests.chilean_company import COMPANY_RUT, load_caf, make_issuer, vat_19
 from odoo.tests import HttpCase, tagged
 
-COMPANY_RUT = "76192083-9"
 CUSTOMER_RUT = "60803000-K"
 ACKNOWLEDGEMENT = "El acuse de recibo que se declara en este acto"
 
@@ -35,41 +34,17 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
         chile = cls.env.ref("base.cl")
         rut = cls.env.ref("l10n_cl.it_RUT")
         cls.authority = identities.TestAuthority()
-        parameters = cls.env["ir.config_parameter"].sudo()
-        parameters.set_param("l10n_cl_dte.simulator_sii_public_key", cls.authority.public_key_pem.decode())
-        parameters.set_param("l10n_cl_dte.simulator_sii_idk", str(cls.authority.idk))
         # wkhtmltopdf fetches the report's CSS from this test's HTTP server.
-        parameters.set_param("report.url", cls.base_url())
+        cls.env["ir.config_parameter"].sudo().set_param("report.url", cls.base_url())
 
         cls.company = cls.company_data["company"]
-        cls.company.partner_id.write({
-            "l10n_latam_identification_type_id": rut.id,
-            "l10n_cl_sii_taxpayer_type": "1",
-            "street": "Teatinos 120, Of. 3000",
-            "city": "Santiago",
-        })
-        activity = cls.env["l10n_cl_dte.activity"].search([("code", "=", "726000")]) or cls.env[
-            "l10n_cl_dte.activity"
-        ].create({"code": "726000", "name": "Actividades de consultoría de informática"})
-        cls.company.write({
-            "name": "Servicios de Prueba SpA",
-            "vat": COMPANY_RUT,
-            "l10n_cl_activity_description": "Servicios",
-            "l10n_cl_dte_activity_ids": [fields.Command.set(activity.ids)],
-            "l10n_cl_dte_environment": "simulator",
-            "l10n_cl_dte_resolution_number": 80,
-            "l10n_cl_dte_resolution_date": "2014-08-22",
-            "l10n_cl_sii_regional_office": "Santiago Centro",
-        })
-        cls.env["l10n_cl_dte.certificate"].create({
-            "company_id": cls.company.id,
-            "file": base64.b64encode(identities.make_pkcs12("11111111-1", "Test Signer", "test")),
-            "password": "test",
-        })
-        cls.env["l10n_cl_dte.caf"].create({
-            "company_id": cls.company.id,
-            "file": base64.b64encode(cls.authority.issue_caf(COMPANY_RUT, cls.company.name, 33, 1, 100)),
-        })
+        cls.company.partner_id.write({"l10n_latam_identification_type_id": rut.id, "l10n_cl_sii_taxpayer_type": "1"})
+        make_issuer(
+            cls.env, cls.company, cls.authority, name="Servicios de Prueba SpA", street="Teatinos 120, Of. 3000",
+            l10n_cl_activity_description="Servicios", l10n_cl_dte_resolution_number=80,
+            l10n_cl_dte_resolution_date="2014-08-22", l10n_cl_sii_regional_office="Santiago Centro",
+        )
+        load_caf(cls.env, cls.company, cls.authority, "33", 1, 100)
         cls.customer = cls.env["res.partner"].create({
             "name": "Jardines Infantiles Limitada",
             "is_company": True,
@@ -83,12 +58,7 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
         })
         cls.sale_journal = cls.company_data["default_journal_sale"]
         cls.sale_journal.l10n_latam_use_documents = True
-        cls.vat_19 = cls.env["account.tax"].search([
-            ("company_id", "=", cls.company.id),
-            ("type_tax_use", "=", "sale"),
-            ("amount", "=", 19.0),
-            ("l10n_cl_sii_code", "=", 14),
-        ], limit=1)
+        cls.vat_19 = vat_19(cls.env, cls.company)
 
     def _post_invoice(self):
         invoice = self.env["account.move"].create({
@@ -150,7 +120,7 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
         self.assertTrue(pages, "pdftoppm produced no page")
         page_path = os.path.join(workdir, pages[0])
         keep = os.environ.get("L10N_CL_DTE_REPORT_DIR")
-        if keep and keep_as:  # to look at the page: L10N_CL_DTE_REPORT_DIR=/tmp/shots/report
+        if keep and keep_as:  # to look at the page: L10N_CL_DTE_REPORT_DIR=shots/report
             os.makedirs(keep, exist_ok=True)
             shutil.copy(pdf_path, os.path.join(keep, f"{keep_as}.pdf"))
             shutil.copy(page_path, os.path.join(keep, f"{keep_as}.png"))
@@ -242,10 +212,7 @@ class TestReport(AccountTestInvoicingCommon, HttpCase):
         self.assertNotIn("l10n_cl_dte_issuer_and_sii_box", body)
 
     def test_credit_note_prints_the_document_it_corrects(self):
-        self.env["l10n_cl_dte.caf"].create({
-            "company_id": self.company.id,
-            "file": base64.b64encode(self.authority.issue_caf(COMPANY_RUT, self.company.name, 61, 1, 10)),
-        })
+        load_caf(self.env, self.company, self.authority, "61", 1, 10)
         invoice = self._post_invoice()
         wizard = self.env["account.move.reversal"].with_context(
             active_model="account.move", active_ids=invoice.ids

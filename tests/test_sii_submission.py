@@ -36,7 +36,7 @@ class TestSiiSubmission(TestClDteCommon):
             self.Envelope._cron_l10n_cl_dte_poll()
             if not moves.filtered(lambda m: m.l10n_cl_dte_status == "sent"):
                 return
-        self.fail(f"still waiting for the SII after {rounds} polls: {moves.mapped('l10n_cl_sii_message')}")
+        self.fail(f"still waiting for the SII after {rounds} polls: {moves.mapped('l10n_cl_dte_sii_message')}")
 
     def retry_now(self, moves):
         moves.write({"l10n_cl_dte_next_try": fields.Datetime.now() - timedelta(seconds=1)})
@@ -49,14 +49,14 @@ class TestSiiSubmission(TestClDteCommon):
         self.assertEqual(envelope.state, "sent")
         self.assertTrue(envelope.track_id)
         self.assertEqual(set(moves.mapped("l10n_cl_dte_status")), {"sent"})
-        self.assertEqual(set(moves.mapped("l10n_cl_sii_track_id")), {envelope.track_id})
+        self.assertEqual(set(moves.mapped("l10n_cl_dte_track_id")), {envelope.track_id})
         self.assertEqual(self.sii.upload_count(), 1)
         self.poll_until_final(moves)
         self.assertEqual(envelope.state, "accepted")
         self.assertEqual(set(moves.mapped("l10n_cl_dte_status")), {"accepted"})
         self.assertGreaterEqual(len(envelope.answer_ids), 3, "upload and each status answer are recorded")
         self.assertIn("EPR", envelope.answer_ids.mapped("code"))
-        self.assertEqual(set(moves.mapped("l10n_cl_sii_message")), {"Accepted by the SII."})
+        self.assertEqual(set(moves.mapped("l10n_cl_dte_sii_message")), {"Accepted by the SII."})
 
     def test_rejected_document_in_an_envelope_with_accepted_ones(self):
         moves = self.post_invoices(3)
@@ -66,7 +66,7 @@ class TestSiiSubmission(TestClDteCommon):
         self.poll_until_final(moves)
         self.assertEqual(set((moves - rejected).mapped("l10n_cl_dte_status")), {"accepted"})
         self.assertEqual(rejected.l10n_cl_dte_status, "rejected")
-        self.assertIn("issue a new document", rejected.l10n_cl_sii_message)
+        self.assertIn("issue a new document", rejected.l10n_cl_dte_sii_message)
         self.assertIn("Rejected by the SII", rejected.message_ids[0].body)
         self.assertEqual(moves.l10n_cl_dte_envelope_id.state, "mixed")
 
@@ -89,7 +89,7 @@ class TestSiiSubmission(TestClDteCommon):
                 self.Envelope._cron_l10n_cl_dte_send()
                 self.assertEqual(moves.l10n_cl_dte_status, "send_failed")
                 self.assertGreater(moves.l10n_cl_dte_next_try, fields.Datetime.now())
-                self.assertIn("next try", moves.l10n_cl_sii_message)
+                self.assertIn("next try", moves.l10n_cl_dte_sii_message)
                 self.sii.reset()
                 self.retry_now(moves)
                 self.Envelope._cron_l10n_cl_dte_send()
@@ -165,7 +165,7 @@ class TestSiiSubmission(TestClDteCommon):
         broken.l10n_cl_dte_file_id.raw = broken.l10n_cl_dte_file_id.raw.replace(b"<TipoDTE>33</TipoDTE>", b"")
         self.Envelope._cron_l10n_cl_dte_send()
         self.assertEqual(broken.l10n_cl_dte_status, "send_failed")
-        self.assertIn("schema", broken.l10n_cl_sii_message)
+        self.assertIn("schema", broken.l10n_cl_dte_sii_message)
         self.assertEqual(set((moves - broken).mapped("l10n_cl_dte_status")), {"sent"})
         self.poll_until_final(moves - broken)
         self.assertEqual(set((moves - broken).mapped("l10n_cl_dte_status")), {"accepted"})

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..models.l10n_cl_dte_reference import REFERENCE_CODES, SII_REFERENCE_REASONS
+from ..models.l10n_cl_dte_reference import REFERENCE_CODES
 
 
 class AccountMoveReversal(models.TransientModel):
@@ -21,12 +21,7 @@ class AccountMoveReversal(models.TransientModel):
     def _prepare_default_reversal(self, move):
         values = super()._prepare_default_reversal(move)
         if move.l10n_cl_dte_folio and self.l10n_cl_dte_reference_code:
-            default_reason = SII_REFERENCE_REASONS[self.l10n_cl_dte_reference_code]
-            values["l10n_cl_dte_reference_ids"] = [fields.Command.create({
-                "document_type_id": move.l10n_latam_document_type_id.id,
-                "folio": str(move.l10n_cl_dte_folio),
-                "date": move.invoice_date,
-                "code": self.l10n_cl_dte_reference_code,
-                "reason": (self.reason or default_reason)[:90],
-            })]
+            values["l10n_cl_dte_reference_ids"] = [fields.Command.create(
+                move._l10n_cl_dte_reference_values(code=self.l10n_cl_dte_reference_code, reason=self.reason)
+            )]
         return values

@@ -189,7 +189,7 @@ def check_document(dte, company_rut, trusted_keys):
     except SignatureVerificationError as error:
         result.issues.append(issue("dte_signature", error))
     result.issues += _stamp_issues(body, result, trusted_keys)
-    result.issues += check_amounts(body, result.document_type)
+    result.issues += check_amounts(body)
     return result
 
 

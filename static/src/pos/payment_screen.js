@@ -7,7 +7,6 @@ import { _t } from "@web/core/l10n/translation";
 import { ConnectionLostError } from "@web/core/network/rpc";
 import { floatIsZero } from "@web/core/utils/numbers";
 import { patch } from "@web/core/utils/patch";
-import { l10nClHasRealRut } from "./utils";
 
 patch(PaymentScreen.prototype, {
     async _isOrderValid(isForceValidate) {
@@ -33,7 +32,7 @@ patch(PaymentScreen.prototype, {
             order.is_to_invoice() ||
             excess <= 0 ||
             floatIsZero(excess, this.pos.currency.decimal_places) ||
-            l10nClHasRealRut(order.get_partner())
+            order.get_partner()?.l10n_cl_dte_has_real_rut
         ) {
             return true;
         }

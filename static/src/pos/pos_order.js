@@ -3,7 +3,6 @@
 import { PosOrder } from "@point_of_sale/app/models/pos_order";
 import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
-import { l10nClFormatRut } from "./utils";
 
 patch(PosOrder.prototype, {
     /** The SII data of the receipt: the issuer's box, the TED and its legends, or a pending-stamp warning. */
@@ -12,15 +11,16 @@ patch(PosOrder.prototype, {
         if (this.config.l10n_cl_dte_enabled) {
             const folio = this.l10n_cl_dte_receipt_folio || false;
             result.l10n_cl_dte = {
-                // The SII box and the stamp's legends are the SII's wording, the same in every language.
-                rut: `R.U.T.: ${l10nClFormatRut(this.company.vat)}`,
+                // The SII box and the stamp's legends are the SII's wording, the same in every language
+                // (the legends come from the server, which has them from the engine).
+                rut: `R.U.T.: ${this.config.l10n_cl_dte_company_rut}`,
                 folio: folio && `N° ${folio}`,
                 document: folio && (this.l10n_cl_dte_receipt_document || ""),
                 sii_office: folio && (this.l10n_cl_dte_receipt_sii_office || ""),
                 barcode: folio && (this.l10n_cl_dte_receipt_barcode || ""),
                 resolution: folio && (this.l10n_cl_dte_receipt_resolution || ""),
-                label_ted: "Timbre Electrónico SII",
-                label_verify: "Verifique documento: www.sii.cl",
+                label_ted: this.config.l10n_cl_dte_stamp_legend,
+                label_verify: this.config.l10n_cl_dte_verify_legend,
                 label_pending: _t("PENDING SII STAMP — not valid as a tax document until stamped"),
             };
         }

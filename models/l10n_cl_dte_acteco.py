@@ -1,10 +1,10 @@
 from odoo import fields, models
 
 
-class L10nClDteActivity(models.Model):
+class L10nClDteActeco(models.Model):
     """An SII economic activity code (Acteco) a company declares on its DTEs."""
 
-    _name = "l10n_cl_dte.activity"
+    _name = "l10n_cl_dte.acteco"
     _description = "SII Economic Activity (Acteco)"
     _order = "code"
     _rec_names_search = ["code", "name"]
@@ -19,5 +19,5 @@ class L10nClDteActivity(models.Model):
     ]
 
     def _compute_display_name(self):
-        for activity in self:
-            activity.display_name = f"{activity.code} {activity.name}"
+        for acteco in self:
+            acteco.display_name = f"{acteco.code} {acteco.name}"

@@ -1,0 +1,53 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import TestClDteCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDteLanguage(TestClDteCommon):
+    """What the scheduled actions store, and what the customer receives, speak their reader's language.
+
+    The crons run as a user whose language is English; the company and its customer speak Spanish.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("es_CL")
+        cls.env["ir.module.module"].search([("name", "=", "l10n_cl_dte")])._update_translations(["es_CL"])
+        cls.start_sii_simulator()
+        cls.load_caf(cls.doc_33, 1, 10)
+        cls.company.partner_id.lang = "es_CL"
+        cls.customer.write({"lang": "es_CL", "email": "dte@cliente.example"})
+
+    def setUp(self):
+        super().setUp()
+        self.sii.reset()
+
+    def test_sii_answers_are_stored_in_the_company_language(self):
+        move = self.make_invoice()
+        move.action_post()
+        cron_env = self.Envelope.with_context(lang="en_US")
+        cron_env._cron_l10n_cl_dte_send()
+        self.assertIn("Recibido por el SII", move.l10n_cl_dte_sii_message)
+        for _round in range(6):
+            move.l10n_cl_dte_envelope_id.next_poll_at = fields.Datetime.now() - timedelta(seconds=1)
+            cron_env._cron_l10n_cl_dte_poll()
+            if move.l10n_cl_dte_status != "sent":
+                break
+        self.assertEqual(move.l10n_cl_dte_status, "accepted")
+        self.assertEqual(move.l10n_cl_dte_sii_message, "Aceptado por el SII.")
+        self.assertIn("Recibido por el SII", " ".join(move.l10n_cl_dte_envelope_id.answer_ids.mapped("message")))
+
+    def test_customer_copy_is_written_in_the_customer_language(self):
+        self.company.l10n_cl_dte_customer_exchange = "issued"
+        move = self.make_invoice()
+        move.with_context(lang="en_US").action_post()
+        mail = self.env["mail.mail"].search([("model", "=", "account.move"), ("res_id", "=", move.id)])
+        self.assertEqual(len(mail), 1)
+        self.assertIn("Estimado", mail.body_html)
+        self.assertNotIn("Dear", mail.body_html)
+        self.assertIn(self.customer.name, mail.body_html)
