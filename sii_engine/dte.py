@@ -25,7 +25,7 @@ from .document import (
 )
 from .errors import DocumentError
 from .ted import StampData, _normalize_rut, _stamp  # build_ted with its barcode text; rut.normalize remembered
-from .totals import compute_totals, round_amount
+from .totals import compute_totals, exchange_rate, other_currency, round_amount
 from .xmlutil import SII_NS, clean_text, to_bytes
 
 _NSMAP = {None: SII_NS}
@@ -187,10 +187,10 @@ def _header(header, document, totals):
         _add(totales, "TpoMoneda", document.currency or "PESO CL", 15)
         _add(totales, "MntExe", totals.exempt)
         _add(totales, "MntTotal", totals.total)
-        if document.other_currency and document.exchange_rate:
+        if totals.other_currency_total is not None:
             other = etree.SubElement(header, _tag("OtraMoneda"))
-            _add(other, "TpoMoneda", document.other_currency, 15)
-            _add(other, "TpoCambio", document.exchange_rate)
+            _add(other, "TpoMoneda", other_currency(document), 15)
+            _add(other, "TpoCambio", exchange_rate(document))
             _add(other, "MntExeOtrMnda", totals.other_currency_exempt)
             _add(other, "MntTotOtrMnda", totals.other_currency_total)
         return
@@ -305,6 +305,13 @@ def _references(body, document):
         _add(element, "RazonRef", reference.reason, 90)
 
 
+def _ted_total(document, totals):
+    """The TED's MNT: MntTotal exactly on exports (decimals and all, as written), whole pesos otherwise."""
+    if document.is_export:
+        return Decimal(_number(totals.total))
+    return int(round_amount(totals.total))
+
+
 def issue(document, caf, certificate, timestamp=None, validate=True):
     """Build, stamp with ``caf``, sign with ``certificate`` and validate one DTE."""
     timestamp = (timestamp or datetime.datetime.now()).replace(microsecond=0)
@@ -316,7 +323,7 @@ def issue(document, caf, certificate, timestamp=None, validate=True):
         issue_date=document.issue_date,
         receiver_rut=document.receiver.rut,
         receiver_name=document.receiver.name or "Sin nombre",
-        total=int(round_amount(totals.total)),
+        total=_ted_total(document, totals),
         first_item=document.lines[0].name if document.lines else "Sin detalle",
     )
     ted, barcode_text = _stamp(caf, document.issuer.rut, stamp, timestamp)

@@ -139,6 +139,20 @@ class DocumentError(SiiEngineError):
     template = "The document data is invalid: {reason}"
 
 
+class MissingFieldError(DocumentError):
+    """A field the SII requires of this document is missing; ``field`` is its SII tag."""
+
+    code = "document_field_missing"
+    template = "The document needs {field}: {reason}"
+
+
+class FieldValueError(DocumentError):
+    """A field holds a value the SII does not accept; ``field`` is its SII tag."""
+
+    code = "document_field_invalid"
+    template = "{field} cannot be {value!r}: {reason}"
+
+
 class SchemaValidationError(SiiEngineError):
     code = "schema_invalid"
     template = "The XML does not follow the SII schema {schema}: {errors}"

@@ -53,7 +53,7 @@ from .identities import TEST_IDK
 from .schema import schema_for, validation_errors
 from .signature import signatures_of, standalone, verify, verify_dte, without_sii_namespace
 from .ted import verify_ted
-from .totals import ADDITIONAL_TAXES, round_amount
+from .totals import ADDITIONAL_TAXES, EXPORT_DECIMALS, round_amount
 from .xmlutil import DSIG_NS, SII_NS, find, findtext, local, parse
 
 CAF = "CAF"
@@ -625,11 +625,17 @@ def _same_int(left, right):
         return False
 
 
-def _same_amount(ted_amount, document_amount):
+def _same_amount(ted_amount, document_amount, exact=False):
+    """MNT against MntTotal: rounded to pesos, or ``exact`` on exports (whose MNT carries the decimals)."""
     try:
-        return Decimal(ted_amount.strip()) == round_amount(Decimal(document_amount.strip()))
+        document_total = Decimal(document_amount.strip())
+        return Decimal(ted_amount.strip()) == (document_total if exact else round_amount(document_total))
     except (AttributeError, InvalidOperation):
         return False
+
+
+def _same_exact_amount(ted_amount, document_amount):
+    return _same_amount(ted_amount, document_amount, exact=True)
 
 
 def _check_ted_data(report, subject, body):
@@ -644,7 +650,7 @@ def _check_ted_data(report, subject, body):
         ("F", "IdDoc/Folio", "Folio", _same_int),
         ("FE", "IdDoc/FchEmis", "FchEmis", lambda a, b: (a or "").strip() == (b or "").strip()),
         ("RR", "Receptor/RUTRecep", "RUTRecep", _same_rut),
-        ("MNT", "Totales/MntTotal", "MntTotal", _same_amount),
+        ("MNT", "Totales/MntTotal", "MntTotal", _same_exact_amount if local(body.tag) == "Exportaciones" else _same_amount),
     )
     mismatches = []
     for ted_tag, path, tag, same in pairs:
@@ -712,7 +718,7 @@ def _totals_problems(body):
     if document_type == 43:
         return None, "a liquidación-factura's totals include commissions this check does not model"
     currency = (findtext(totals, "TpoMoneda") or "").strip()
-    decimals = document_type in EXPORT_TYPES and currency not in ("", "PESO CL")
+    decimals = EXPORT_DECIMALS if document_type in EXPORT_TYPES and currency not in ("", "PESO CL") else False
     boleta_gross = document_type in BOLETA_TYPES and (findtext(header, "IdDoc/IndMntNeto") or "").strip() != "2"
     all_exempt = document_type in EXEMPT_TYPES
     problems = []

@@ -6,13 +6,14 @@ Distinto a Precio * Cantidad", nivel 1). Totals: MntNeto and MntExe are the
 sums of the taxable and exempt lines after global discounts/surcharges,
 IVA = MntNeto × TasaIVA (±1 peso), additional taxes by their rate, and
 MntTotal the sum of it all; a wrong total rejects the document. Amounts the
-simulator cannot recompute (foreign currency, unknown taxes, commissions)
-are left unchecked rather than guessed.
+simulator cannot recompute (a foreign currency outside exports, unknown
+taxes, commissions) are left unchecked rather than guessed. Exports in a
+foreign currency are recomputed with their 4 decimals, a line within a cent.
 """
 
 from decimal import Decimal, InvalidOperation
 
-from ..totals import ADDITIONAL_TAXES, round_amount
+from ..totals import ADDITIONAL_TAXES, EXPORT_DECIMALS, round_amount
 from ..xmlutil import find, findtext, local
 from .issues import issue
 
@@ -21,6 +22,7 @@ EXPORTS = frozenset({110, 111, 112})
 ALL_EXEMPT = frozenset({34, 41}) | EXPORTS
 HUNDRED = Decimal(100)
 VAT_TOLERANCE = Decimal(1)
+CENT = Decimal("0.01")
 # Totales elements whose effect on MntTotal the simulator does not model.
 _UNMODELLED = frozenset({"Comisiones", "MontoNF", "MontoPeriodo", "SaldoAnterior", "VlrPagar", "IVAProp", "IVATerc"})
 
@@ -42,14 +44,15 @@ def _children(element, name):
 def check_amounts(body, document_type):
     """Return the issues found in ``body`` (``<Documento>``/``<Exportaciones>``)."""
     lines = _children(body, "Detalle")
-    if any("." in (findtext(line, "MontoItem") or "") for line in lines):
-        return []  # foreign-currency amounts: not recomputed
-    found = [problem for number, line in enumerate(lines, 1) if (problem := _check_line(line, number))]
+    decimals = _export_decimals(body, document_type)
+    if not decimals and any("." in (findtext(line, "MontoItem") or "") for line in lines):
+        return []  # foreign-currency amounts outside exports: not recomputed
+    found = [problem for number, line in enumerate(lines, 1) if (problem := _check_line(line, number, decimals))]
     totals = find(body, "Encabezado/Totales")
     if totals is None or _amount(totals, "MntTotal") is None:
         return found
     taxable, exempt, taxed_by_code = _line_sums(lines, document_type)
-    taxable, exempt = _apply_global_adjustments(body, taxable, exempt, document_type)
+    taxable, exempt = _apply_global_adjustments(body, taxable, exempt, document_type, decimals)
     net_prices = findtext(body, "Encabezado/IdDoc/IndMntNeto") == "2"
     if document_type in BOLETAS and not net_prices:
         found += _check_boleta(totals, taxable, exempt)
@@ -60,7 +63,13 @@ def check_amounts(body, document_type):
     return found
 
 
-def _check_line(line, number):
+def _export_decimals(body, document_type):
+    """4 on an export in a foreign currency (its amounts' decimals), else False (whole pesos)."""
+    currency = (findtext(body, "Encabezado/Totales/TpoMoneda") or "").strip()
+    return EXPORT_DECIMALS if document_type in EXPORTS and currency not in ("", "PESO CL") else False
+
+
+def _check_line(line, number, decimals=False):
     price = _amount(line, "PrcItem")
     amount = _amount(line, "MontoItem")
     if price is None or amount is None:
@@ -68,9 +77,9 @@ def _check_line(line, number):
     quantity = _amount(line, "QtyItem")
     quantity = Decimal(1) if quantity is None else quantity
     expected = round_amount(
-        quantity * price - (_amount(line, "DescuentoMonto") or 0) + (_amount(line, "RecargoMonto") or 0)
+        quantity * price - (_amount(line, "DescuentoMonto") or 0) + (_amount(line, "RecargoMonto") or 0), decimals
     )
-    if expected != amount:
+    if abs(expected - amount) > (CENT if decimals else 0):
         return issue("line_amount", f"[{amount} <> {expected}]", line=number)
     return None
 
@@ -93,13 +102,13 @@ def _line_sums(lines, document_type):
     return taxable, exempt, taxed_by_code
 
 
-def _apply_global_adjustments(body, taxable, exempt, document_type):
+def _apply_global_adjustments(body, taxable, exempt, document_type, decimals=False):
     for adjustment in _children(body, "DscRcgGlobal"):
         value = _amount(adjustment, "ValorDR") or Decimal(0)
         on_exempt = document_type in ALL_EXEMPT or findtext(adjustment, "IndExeDR") == "1"
         base = exempt if on_exempt else taxable
         if findtext(adjustment, "TpoValor") == "%":
-            value = round_amount(base * value / HUNDRED)
+            value = round_amount(base * value / HUNDRED, decimals)
         signed = -value if findtext(adjustment, "TpoMov") == "D" else value
         if on_exempt:
             exempt += signed

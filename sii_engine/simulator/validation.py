@@ -37,7 +37,7 @@ from ..ted import verify_ted
 from ..totals import round_amount
 from ..xmlutil import find, findtext, local
 from . import codes
-from .arithmetic import check_amounts
+from .arithmetic import EXPORTS, check_amounts
 from .issues import MINOR_OBJECTION, OBJECTION, REJECT, issue
 
 ENVIO_DTE = "EnvioDTE"
@@ -200,6 +200,16 @@ def _references(body):
     return references
 
 
+def _declared_total(body, result):
+    """What MNT must be: MntTotal in whole pesos, or exactly MntTotal on an export (4 decimals in its currency)."""
+    if result.document_type not in EXPORTS:
+        return result.total
+    try:
+        return Decimal(findtext(body, "Encabezado/Totales/MntTotal").strip())
+    except (AttributeError, ArithmeticError):
+        return None
+
+
 def _stamp_issues(body, result, trusted_keys):
     ted = find(body, "TED")
     if ted is None:
@@ -222,7 +232,7 @@ def _stamp_issues(body, result, trusted_keys):
     stamped = (stamp.issuer_rut, data.document_type, data.folio, data.issue_date.isoformat(), _rut(data.receiver_rut),
                data.total)
     declared = (result.issuer_rut, result.document_type, result.folio, result.issue_date, result.receiver_rut,
-                result.total)
+                _declared_total(body, result))
     if stamped != declared:
         names = ("RE", "TD", "F", "FE", "RR", "MNT")
         differing = [name for name, a, b in zip(names, stamped, declared, strict=True) if a != b]
