@@ -111,6 +111,106 @@ class Reference:
 
 
 @dataclass
+class Package:
+    """Transporte/Aduana/TipoBultos: one kind of package of an export."""
+
+    type_code: int = None  # CodTpoBultos (data/aduana/tipos_bulto.csv)
+    quantity: int = None  # CantBultos
+    marks: str = ""  # Marcas
+    container_id: str = ""  # IdContainer
+    seal: str = ""  # Sello
+    seal_issuer: str = ""  # EmisorSello
+
+
+@dataclass
+class Customs:
+    """Transporte/Aduana: the customs data of an export (codes from data/aduana)."""
+
+    sale_modality: int = None  # CodModVenta
+    sale_clause: int = None  # CodClauVenta (from the Incoterm: aduana.sale_clause)
+    sale_clause_total: Decimal = None  # TotClauVenta; the document's total when None
+    transport_way: int = None  # CodViaTransp
+    transport_name: str = ""  # NombreTransp: the ship, flight…
+    carrier_rut: str = ""  # RUTCiaTransp
+    carrier_name: str = ""  # NomCiaTransp
+    carrier_extra_id: str = ""  # IdAdicTransp
+    booking: str = ""  # Booking
+    operator: str = ""  # Operador
+    loading_port: int = None  # CodPtoEmbarque
+    loading_port_extra_id: str = ""  # IdAdicPtoEmb
+    unloading_port: int = None  # CodPtoDesemb
+    unloading_port_extra_id: str = ""  # IdAdicPtoDesemb
+    tare: int = None  # Tara
+    tare_unit: int = None  # CodUnidMedTara
+    gross_weight: Decimal = None  # PesoBruto
+    gross_weight_unit: int = None  # CodUnidPesoBruto
+    net_weight: Decimal = None  # PesoNeto
+    net_weight_unit: int = None  # CodUnidPesoNeto
+    total_items: int = None  # TotItems
+    total_packages: int = None  # TotBultos; the packages' CantBultos added up when None
+    packages: list = field(default_factory=list)  # TipoBultos: Package, up to 10
+    freight: Decimal = None  # MntFlete
+    insurance: Decimal = None  # MntSeguro
+    receiver_country: int = None  # CodPaisRecep; the receiver's Nacionalidad when None
+    destination_country: int = None  # CodPaisDestin
+
+
+# Transporte/Aduana and its TipoBultos in the schema's order: (SII tag, field, kind, max length).
+# The JSON reader and the XML builder (dte._customs) both follow these tables.
+CUSTOMS_TAGS = (
+    ("CodModVenta", "sale_modality", int, None),
+    ("CodClauVenta", "sale_clause", int, None),
+    ("TotClauVenta", "sale_clause_total", Decimal, None),
+    ("CodViaTransp", "transport_way", int, None),
+    ("NombreTransp", "transport_name", str, 40),
+    ("RUTCiaTransp", "carrier_rut", "RUT", None),
+    ("NomCiaTransp", "carrier_name", str, 40),
+    ("IdAdicTransp", "carrier_extra_id", str, 20),
+    ("Booking", "booking", str, 20),
+    ("Operador", "operator", str, 20),
+    ("CodPtoEmbarque", "loading_port", int, None),
+    ("IdAdicPtoEmb", "loading_port_extra_id", str, 20),
+    ("CodPtoDesemb", "unloading_port", int, None),
+    ("IdAdicPtoDesemb", "unloading_port_extra_id", str, 20),
+    ("Tara", "tare", int, None),
+    ("CodUnidMedTara", "tare_unit", int, None),
+    ("PesoBruto", "gross_weight", Decimal, None),
+    ("CodUnidPesoBruto", "gross_weight_unit", int, None),
+    ("PesoNeto", "net_weight", Decimal, None),
+    ("CodUnidPesoNeto", "net_weight_unit", int, None),
+    ("TotItems", "total_items", int, None),
+    ("TotBultos", "total_packages", int, None),
+    ("TipoBultos", "packages", Package, None),
+    ("MntFlete", "freight", Decimal, None),
+    ("MntSeguro", "insurance", Decimal, None),
+    ("CodPaisRecep", "receiver_country", int, None),
+    ("CodPaisDestin", "destination_country", int, None),
+)
+PACKAGE_TAGS = (
+    ("CodTpoBultos", "type_code", int, None),
+    ("CantBultos", "quantity", int, None),
+    ("Marcas", "marks", str, 255),
+    ("IdContainer", "container_id", str, 25),
+    ("Sello", "seal", str, 20),
+    ("EmisorSello", "seal_issuer", str, 70),
+)
+
+
+@dataclass
+class Transport:
+    """Transporte: who carries the goods and where to (guías, exports)."""
+
+    plate: str = ""  # Patente
+    carrier_rut: str = ""  # RUTTrans
+    driver_rut: str = ""  # Chofer/RUTChofer
+    driver_name: str = ""  # Chofer/NombreChofer
+    destination_address: str = ""  # DirDest
+    destination_commune: str = ""  # CmnaDest
+    destination_city: str = ""  # CiudadDest
+    customs: Customs = None  # Aduana
+
+
+@dataclass
 class Document:
     document_type: int  # TipoDTE
     folio: int  # Folio
@@ -130,6 +230,8 @@ class Document:
     other_currency: str = ""  # OtraMoneda/TpoMoneda, exports ("PESO CL")
     exchange_rate: Decimal = None  # OtraMoneda/TpoCambio
     vat_rate: Decimal = Decimal(19)  # TasaIVA
+    export_payment_form: int = None  # FmaPagExp (data/aduana/formas_pago_exportacion.csv)
+    transport: Transport = None  # Transporte (with Aduana on exports)
 
     @property
     def is_boleta(self):
@@ -261,7 +363,44 @@ def document_from_dict(data, folio=None, issue_date=None):
         other_currency=other_currency.get("TpoMoneda", ""),
         exchange_rate=_decimal(other_currency.get("TpoCambio"), "TpoCambio"),
         vat_rate=_decimal(totals.get("TasaIVA"), "TasaIVA", Decimal(19)),
+        export_payment_form=_int(id_doc.get("FmaPagExp"), "FmaPagExp"),
+        transport=_transport_from_dict(header.get("Transporte")),
     )
+
+
+def _transport_from_dict(data):
+    if not data:
+        return None
+    driver = data.get("Chofer") or {}
+    customs = data.get("Aduana")
+    return Transport(
+        plate=data.get("Patente", "") or "",
+        carrier_rut=data.get("RUTTrans", "") or "",
+        driver_rut=driver.get("RUTChofer", "") or "",
+        driver_name=driver.get("NombreChofer", "") or "",
+        destination_address=data.get("DirDest", "") or "",
+        destination_commune=data.get("CmnaDest", "") or "",
+        destination_city=data.get("CiudadDest", "") or "",
+        customs=_customs_from_dict(customs) if customs else None,
+    )
+
+
+def _customs_from_dict(data):
+    values = {name: _read_tag(data, tag, kind) for tag, name, kind, _length in CUSTOMS_TAGS if kind is not Package}
+    values["packages"] = [
+        Package(**{name: _read_tag(item, tag, kind, f" of TipoBultos {index}") for tag, name, kind, _length in PACKAGE_TAGS})
+        for index, item in enumerate(_as_list(data.get("TipoBultos")), 1)
+    ]
+    return Customs(**values)
+
+
+def _read_tag(data, tag, kind, where=""):
+    value = data.get(tag)
+    if kind is int:
+        return _int(value, tag + where)
+    if kind is Decimal:
+        return _decimal(value, tag + where)
+    return str(value or "")
 
 
 def _line_from_dict(item, index):

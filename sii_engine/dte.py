@@ -13,15 +13,19 @@ from decimal import Decimal
 
 from lxml import etree
 
+from . import customs as customs_module
 from . import schema as schema_module
 from . import signature as signature_module
 from .document import (
     BOLETA_TYPES,
+    CUSTOMS_TAGS,
     EXEMPT_TYPES,
     EXPORT_TYPES,
     MAX_BOLETA_LINES,
     MAX_LINES,
+    PACKAGE_TAGS,
     SUPPORTED_TYPES,
+    Package,
 )
 from .errors import DocumentError
 from .ted import StampData, _normalize_rut, _stamp  # build_ted with its barcode text; rut.normalize remembered
@@ -124,6 +128,7 @@ def build_dte(document, totals=None):
     """The unsigned ``<DTE>`` element (no TED yet) and its computed totals."""
     check_document(document)
     totals = totals or compute_totals(document)
+    customs_module.check_export(document, totals)
     dte = etree.Element(_tag("DTE"), version="1.0", nsmap=_NSMAP)
     body_tag = "Exportaciones" if document.document_type in EXPORT_TYPES else "Documento"
     body = etree.SubElement(dte, _tag(body_tag), ID=document.document_id)
@@ -151,6 +156,7 @@ def _header(header, document, totals):
         _add(id_doc, "TipoDespacho", document.dispatch_type)
     _add(id_doc, "IndServicio", document.service_indicator)
     _add(id_doc, "FmaPago", document.payment_form)
+    _payment_terms(id_doc, document)
     _add(id_doc, "FchVenc", document.due_date)
 
     issuer = document.issuer
@@ -182,6 +188,7 @@ def _header(header, document, totals):
     _add(receptor, "CmnaRecep", receiver.commune, 20)
     _add(receptor, "CiudadRecep", receiver.city, 20)
 
+    _transport(header, document, totals)
     totales = etree.SubElement(header, _tag("Totales"))
     if export:
         _add(totales, "TpoMoneda", document.currency or "PESO CL", 15)
@@ -242,6 +249,48 @@ def _boleta_header(header, document, totals):
     _add(totales, "MntExe", totals.exempt)
     _add(totales, "IVA", totals.vat)
     _add(totales, "MntTotal", totals.total)
+
+
+def _payment_terms(id_doc, document):
+    """FmaPagExp, between FmaPago and FchVenc as the schema orders IdDoc."""
+    _add(id_doc, "FmaPagExp", document.export_payment_form)
+
+
+def _transport(header, document, totals):
+    """Transporte, with its Aduana block on exports (customs.effective_customs)."""
+    transport = document.transport
+    customs = customs_module.effective_customs(document, totals)
+    if transport is None and customs is None:
+        return
+    element = etree.SubElement(header, _tag("Transporte"))
+    if transport is not None:
+        _add(element, "Patente", transport.plate, 8)
+        if transport.carrier_rut:
+            _add(element, "RUTTrans", customs_module.transport_rut(transport.carrier_rut))
+        if transport.driver_rut:
+            driver = etree.SubElement(element, _tag("Chofer"))
+            _add(driver, "RUTChofer", customs_module.transport_rut(transport.driver_rut))
+            _add(driver, "NombreChofer", transport.driver_name, 30)
+        _add(element, "DirDest", transport.destination_address, 70)
+        _add(element, "CmnaDest", transport.destination_commune, 20)
+        _add(element, "CiudadDest", transport.destination_city, 20)
+    if customs is not None:
+        _customs(element, customs)
+
+
+def _customs(transport, customs):
+    aduana = etree.SubElement(transport, _tag("Aduana"))
+    for tag, name, kind, length in CUSTOMS_TAGS:
+        value = getattr(customs, name)
+        if kind is Package:
+            for package in value:
+                packages = etree.SubElement(aduana, _tag(tag))
+                for package_tag, package_name, _kind, package_length in PACKAGE_TAGS:
+                    _add(packages, package_tag, getattr(package, package_name), package_length)
+        elif kind == "RUT":
+            _add(aduana, tag, customs_module.transport_rut(value) if value else None)
+        else:
+            _add(aduana, tag, value, length)
 
 
 def _details(body, document, totals):

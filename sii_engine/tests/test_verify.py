@@ -19,6 +19,7 @@ from sii_engine.document import document_from_dict
 from sii_engine.envelope import build_envelope
 from sii_engine.simulator.validation import check_document
 from sii_engine.ted import StampData, build_ted
+from sii_engine.tests import libredte_inputs
 from sii_engine.totals import compute_totals, round_amount
 from sii_engine.verify import (
     CAF_SIGNATURE,
@@ -79,7 +80,8 @@ def cafs(authority, trusted):
 
 
 def _document(name="33/33_001_simple.json", folio=None):
-    return document_from_dict(json.loads((INPUTS / name).read_text(encoding="utf-8")), folio=folio)
+    return document_from_dict(libredte_inputs.as_issued(json.loads((INPUTS / name).read_text(encoding="utf-8"))),
+                              folio=folio)
 
 
 @pytest.fixture(scope="module")
