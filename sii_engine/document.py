@@ -67,6 +67,8 @@ class Receiver:
     contact: str = ""  # Contacto
     nationality: str = ""  # Extranjero/Nacionalidad (SII country code), exports
     foreign_id: str = ""  # Extranjero/NumId, exports
+    phone: str = ""  # TelefonoRecep (boletas)
+    internal_code: str = ""  # CdgIntRecep: the issuer's code for the customer
 
 
 @dataclass
@@ -108,6 +110,15 @@ class Reference:
     code: int = None  # CodRef: 1 annuls, 2 corrects text, 3 corrects amounts
     reason: str = ""  # RazonRef
     global_reference: bool = False  # IndGlobal
+
+
+@dataclass
+class Payment:
+    """MntPagos: one installment of a sale on credit."""
+
+    date: datetime.date  # FchPago
+    amount: Decimal  # MntPago
+    description: str = ""  # GlosaPagos
 
 
 @dataclass
@@ -230,8 +241,14 @@ class Document:
     other_currency: str = ""  # OtraMoneda/TpoMoneda, exports ("PESO CL")
     exchange_rate: Decimal = None  # OtraMoneda/TpoCambio
     vat_rate: Decimal = Decimal(19)  # TasaIVA
+    payments: list = field(default_factory=list)  # MntPagos: Payment installments, up to 30
+    payment_method: object = None  # MedioPago: 1-5 on boletas (payments.BOLETA_PAYMENT_METHODS), "EF"… otherwise
     export_payment_form: int = None  # FmaPagExp (data/aduana/formas_pago_exportacion.csv)
     transport: Transport = None  # Transporte (with Aduana on exports)
+    software_provider_rut: str = ""  # RUTProvSW (boletas): the issuer's own RUT for software of its own
+    # Not an SII tag: 135 UF in pesos on the issue date, given by the caller; above it a
+    # boleta must identify the buyer and the payment method (Ley 21.713, payments.py).
+    threshold_135_uf: Decimal = None
 
     @property
     def is_boleta(self):
@@ -321,6 +338,8 @@ def document_from_dict(data, folio=None, issue_date=None):
         contact=receiver_data.get("Contacto", ""),
         nationality=str(foreign.get("Nacionalidad", "")),
         foreign_id=str(foreign.get("NumId", "")),
+        phone=str(receiver_data.get("TelefonoRecep", "")),
+        internal_code=str(receiver_data.get("CdgIntRecep", "")),
     )
     lines = [_line_from_dict(item, index) for index, item in enumerate(_as_list(data.get("Detalle")), 1)]
     adjustments = [
@@ -363,9 +382,29 @@ def document_from_dict(data, folio=None, issue_date=None):
         other_currency=other_currency.get("TpoMoneda", ""),
         exchange_rate=_decimal(other_currency.get("TpoCambio"), "TpoCambio"),
         vat_rate=_decimal(totals.get("TasaIVA"), "TasaIVA", Decimal(19)),
+        payments=[_payment_from_dict(item, index) for index, item in enumerate(_as_list(id_doc.get("MntPagos")), 1)],
+        payment_method=_payment_method(id_doc.get("MedioPago"), document_type),
         export_payment_form=_int(id_doc.get("FmaPagExp"), "FmaPagExp"),
         transport=_transport_from_dict(header.get("Transporte")),
+        software_provider_rut=str(header.get("RUTProvSW") or ""),
     )
+
+
+def _payment_from_dict(item, index):
+    return Payment(
+        date=_date(item.get("FchPago"), f"FchPago of MntPagos {index}"),
+        amount=_decimal(item.get("MntPago"), f"MntPago of MntPagos {index}", Decimal(0)),
+        description=item.get("GlosaPagos", "") or "",
+    )
+
+
+def _payment_method(value, document_type):
+    """MedioPago: a number 1-5 on boletas, a code (EF, PE, TC…) on the other DTEs."""
+    if value is None or value == "":
+        return None
+    if document_type in BOLETA_TYPES:
+        return _int(value, "MedioPago")
+    return str(value).strip().upper()
 
 
 def _transport_from_dict(data):

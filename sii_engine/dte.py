@@ -14,6 +14,7 @@ from decimal import Decimal
 from lxml import etree
 
 from . import customs as customs_module
+from . import payments as payments_module
 from . import schema as schema_module
 from . import signature as signature_module
 from .document import (
@@ -122,6 +123,7 @@ def check_document(document):
             raise DocumentError(reason=f"CodRef {reference.code} is not 1 (annul), 2 (text) or 3 (amounts)")
     if document.document_type in (56, 61, 111, 112) and not document.references:
         raise DocumentError(reason="a credit or debit note must refer to the document it modifies")
+    payments_module.check_payment(document)
 
 
 def build_dte(document, totals=None):
@@ -129,6 +131,7 @@ def build_dte(document, totals=None):
     check_document(document)
     totals = totals or compute_totals(document)
     customs_module.check_export(document, totals)
+    payments_module.check_payment_totals(document, totals)
     dte = etree.Element(_tag("DTE"), version="1.0", nsmap=_NSMAP)
     body_tag = "Exportaciones" if document.document_type in EXPORT_TYPES else "Documento"
     body = etree.SubElement(dte, _tag(body_tag), ID=document.document_id)
@@ -223,6 +226,7 @@ def _boleta_header(header, document, totals):
     if document.net_prices:
         _add(id_doc, "IndMntNeto", 2)
     _add(id_doc, "FchVenc", document.due_date)
+    _add(id_doc, "MedioPago", document.payment_method)
 
     issuer = document.issuer
     emisor = etree.SubElement(header, _tag("Emisor"))
@@ -237,13 +241,17 @@ def _boleta_header(header, document, totals):
     receiver = document.receiver
     receptor = etree.SubElement(header, _tag("Receptor"))
     _add(receptor, "RUTRecep", _normalize_rut(receiver.rut))
+    _add(receptor, "CdgIntRecep", receiver.internal_code, 20)
     _add(receptor, "RznSocRecep", receiver.name, 100)
     _add(receptor, "Contacto", receiver.contact, 80)
     _add(receptor, "CorreoRecep", receiver.email, 80)
+    _add(receptor, "TelefonoRecep", receiver.phone, 20)
     _add(receptor, "DirRecep", receiver.address, 70)
     _add(receptor, "CmnaRecep", receiver.commune, 20)
     _add(receptor, "CiudadRecep", receiver.city, 20)
 
+    if document.software_provider_rut:
+        _add(header, "RUTProvSW", _normalize_rut(document.software_provider_rut))
     totales = etree.SubElement(header, _tag("Totales"))
     _add(totales, "MntNeto", totals.net)
     _add(totales, "MntExe", totals.exempt)
@@ -252,8 +260,14 @@ def _boleta_header(header, document, totals):
 
 
 def _payment_terms(id_doc, document):
-    """FmaPagExp, between FmaPago and FchVenc as the schema orders IdDoc."""
+    """FmaPagExp, MntPagos and MedioPago, between FmaPago and FchVenc as the schema orders IdDoc."""
     _add(id_doc, "FmaPagExp", document.export_payment_form)
+    for payment in document.payments:
+        installment = etree.SubElement(id_doc, _tag("MntPagos"))
+        _add(installment, "FchPago", payment.date)
+        _add(installment, "MntPago", int(payment.amount))
+        _add(installment, "GlosaPagos", payment.description, 40)
+    _add(id_doc, "MedioPago", document.payment_method)
 
 
 def _transport(header, document, totals):

@@ -1,5 +1,5 @@
 """The documents of the golden XML files (fixtures/golden): exports 110-112 with their customs
-data in dollars.
+data in dollars, a boleta above 135 UF (Ley 21.713) and a factura on credit with installments.
 
 Each golden file is the unsigned DTE (``dte.build_dte``: no TED, no signature, which depend on
 the session's generated keys), pretty-printed. ``UPDATE_GOLDEN=1`` rewrites them: read the
@@ -23,6 +23,8 @@ GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 ISSUER_RUT = "76192083-9"  # the simulator kit's COMPANY
 ISSUE_DATE = datetime.date(2024, 12, 16)
 INVOICE_FOLIO = 7
+# 135 UF in pesos as the caller computes it (UF of the issue date x 135): a value of the test's.
+THRESHOLD_135_UF = Decimal(5_106_044)
 TIMESTAMP = datetime.datetime(2024, 12, 16, 12, 0, 0)
 
 
@@ -135,10 +137,47 @@ def export_credit_note():
     )
 
 
+def _domestic(document_type, folio, receiver, lines, values, changes):
+    document = {"document_type": document_type, "folio": folio, "issue_date": ISSUE_DATE, "issuer": issuer(),
+                "receiver": receiver, "lines": lines, **values}
+    document.update(changes)
+    return dm.Document(**document)
+
+
+def boleta_above_135_uf(**changes):
+    """39 of 5,490,000 pesos paid in cash: the buyer's RUT, name, e-mail and phone, MedioPago 1."""
+    buyer = dm.Receiver(rut="12345678-5", name="María José Pérez Soto", email="mjperez@example.cl",
+                        phone="+56 9 8765 4321", internal_code="CLI-0042")
+    return _domestic(dm.BOLETA, 21, buyer, [dm.Line("Refrigerador side by side 600 L", Decimal(1), Decimal(5_490_000))], {
+        "payment_method": 1,  # efectivo
+        "software_provider_rut": ISSUER_RUT,  # software of its own: the issuer's RUT
+        "threshold_135_uf": THRESHOLD_135_UF,
+    }, changes)
+
+
+def factura_on_credit(**changes):
+    """33 on credit (FmaPago 2) due in 90 days, paid in three installments of 297,500 pesos."""
+    customer = dm.Receiver(rut="77777777-7", name="Distribuidora de Vinos del Sur Ltda.",
+                           activity="Venta al por mayor de bebidas", address="Av. Alemania 0450", commune="Temuco",
+                           city="Temuco")
+    return _domestic(dm.FACTURA, 35, customer, [dm.Line("Vino tinto reserva caja 12", Decimal(3), Decimal(250_000),
+                                                        unit="CJ")], {
+        "payment_form": 2,  # crédito
+        "due_date": ISSUE_DATE + datetime.timedelta(days=90),
+        "payments": [
+            dm.Payment(ISSUE_DATE + datetime.timedelta(days=days), Decimal(297_500), f"Cuota {number} de 3")
+            for number, days in enumerate((30, 60, 90), 1)
+        ],
+        "payment_method": "PE",  # pago a cuenta corriente
+    }, changes)
+
+
 GOLDEN_DOCUMENTS = {
     "110_export_invoice_cif_usd": export_invoice,
     "111_export_debit_note_usd": export_debit_note,
     "112_export_credit_note_usd": export_credit_note,
+    "39_boleta_above_135_uf_cash": boleta_above_135_uf,
+    "33_factura_credit_installments": factura_on_credit,
 }
 
 
