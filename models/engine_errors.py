@@ -45,6 +45,8 @@ MESSAGES = {
     ),
     "document_invalid": _lt("The electronic document cannot be issued: %(reason)s"),
     "document_field_invalid": _lt("The electronic document cannot be issued: %(field)s: %(reason)s"),
+    "document_field_missing": _lt("The electronic document cannot be issued: it needs %(field)s: %(reason)s"),
+    "document_field_value": _lt("The electronic document cannot be issued: %(field)s cannot be %(value)s: %(reason)s"),
     "amount_invalid": _lt(
         "The electronic document cannot be issued: %(field)s: %(value)s is not an amount the SII accepts (%(reason)s)."
     ),

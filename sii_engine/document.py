@@ -68,6 +68,8 @@ class Receiver:
     contact: str = ""  # Contacto
     nationality: str = ""  # Extranjero/Nacionalidad (SII country code), exports
     foreign_id: str = ""  # Extranjero/NumId, exports
+    phone: str = ""  # TelefonoRecep (boletas)
+    internal_code: str = ""  # CdgIntRecep: the issuer's code for the customer
 
 
 @dataclass
@@ -112,6 +114,115 @@ class Reference:
 
 
 @dataclass
+class Payment:
+    """MntPagos: one installment of a sale on credit."""
+
+    date: datetime.date  # FchPago
+    amount: Decimal  # MntPago
+    description: str = ""  # GlosaPagos
+
+
+@dataclass
+class Package:
+    """Transporte/Aduana/TipoBultos: one kind of package of an export."""
+
+    type_code: int = None  # CodTpoBultos (data/aduana/tipos_bulto.csv)
+    quantity: int = None  # CantBultos
+    marks: str = ""  # Marcas
+    container_id: str = ""  # IdContainer
+    seal: str = ""  # Sello
+    seal_issuer: str = ""  # EmisorSello
+
+
+@dataclass
+class Customs:
+    """Transporte/Aduana: the customs data of an export (codes from data/aduana)."""
+
+    sale_modality: int = None  # CodModVenta
+    sale_clause: int = None  # CodClauVenta (from the Incoterm: aduana.sale_clause)
+    sale_clause_total: Decimal = None  # TotClauVenta; the document's total when None
+    transport_way: int = None  # CodViaTransp
+    transport_name: str = ""  # NombreTransp: the ship, flight…
+    carrier_rut: str = ""  # RUTCiaTransp
+    carrier_name: str = ""  # NomCiaTransp
+    carrier_extra_id: str = ""  # IdAdicTransp
+    booking: str = ""  # Booking
+    operator: str = ""  # Operador
+    loading_port: int = None  # CodPtoEmbarque
+    loading_port_extra_id: str = ""  # IdAdicPtoEmb
+    unloading_port: int = None  # CodPtoDesemb
+    unloading_port_extra_id: str = ""  # IdAdicPtoDesemb
+    tare: int = None  # Tara
+    tare_unit: int = None  # CodUnidMedTara
+    gross_weight: Decimal = None  # PesoBruto
+    gross_weight_unit: int = None  # CodUnidPesoBruto
+    net_weight: Decimal = None  # PesoNeto
+    net_weight_unit: int = None  # CodUnidPesoNeto
+    total_items: int = None  # TotItems
+    total_packages: int = None  # TotBultos; the packages' CantBultos added up when None
+    packages: list = field(default_factory=list)  # TipoBultos: Package, up to 10
+    freight: Decimal = None  # MntFlete
+    insurance: Decimal = None  # MntSeguro
+    receiver_country: int = None  # CodPaisRecep; the receiver's Nacionalidad when None
+    destination_country: int = None  # CodPaisDestin
+
+
+# Transporte/Aduana and its TipoBultos in the schema's order: (SII tag, field, kind, max length).
+# The JSON reader and the XML builder (dte._customs) both follow these tables.
+CUSTOMS_TAGS = (
+    ("CodModVenta", "sale_modality", int, None),
+    ("CodClauVenta", "sale_clause", int, None),
+    ("TotClauVenta", "sale_clause_total", Decimal, None),
+    ("CodViaTransp", "transport_way", int, None),
+    ("NombreTransp", "transport_name", str, 40),
+    ("RUTCiaTransp", "carrier_rut", "RUT", None),
+    ("NomCiaTransp", "carrier_name", str, 40),
+    ("IdAdicTransp", "carrier_extra_id", str, 20),
+    ("Booking", "booking", str, 20),
+    ("Operador", "operator", str, 20),
+    ("CodPtoEmbarque", "loading_port", int, None),
+    ("IdAdicPtoEmb", "loading_port_extra_id", str, 20),
+    ("CodPtoDesemb", "unloading_port", int, None),
+    ("IdAdicPtoDesemb", "unloading_port_extra_id", str, 20),
+    ("Tara", "tare", int, None),
+    ("CodUnidMedTara", "tare_unit", int, None),
+    ("PesoBruto", "gross_weight", Decimal, None),
+    ("CodUnidPesoBruto", "gross_weight_unit", int, None),
+    ("PesoNeto", "net_weight", Decimal, None),
+    ("CodUnidPesoNeto", "net_weight_unit", int, None),
+    ("TotItems", "total_items", int, None),
+    ("TotBultos", "total_packages", int, None),
+    ("TipoBultos", "packages", Package, None),
+    ("MntFlete", "freight", Decimal, None),
+    ("MntSeguro", "insurance", Decimal, None),
+    ("CodPaisRecep", "receiver_country", int, None),
+    ("CodPaisDestin", "destination_country", int, None),
+)
+PACKAGE_TAGS = (
+    ("CodTpoBultos", "type_code", int, None),
+    ("CantBultos", "quantity", int, None),
+    ("Marcas", "marks", str, 255),
+    ("IdContainer", "container_id", str, 25),
+    ("Sello", "seal", str, 20),
+    ("EmisorSello", "seal_issuer", str, 70),
+)
+
+
+@dataclass
+class Transport:
+    """Transporte: who carries the goods and where to (guías, exports)."""
+
+    plate: str = ""  # Patente
+    carrier_rut: str = ""  # RUTTrans
+    driver_rut: str = ""  # Chofer/RUTChofer
+    driver_name: str = ""  # Chofer/NombreChofer
+    destination_address: str = ""  # DirDest
+    destination_commune: str = ""  # CmnaDest
+    destination_city: str = ""  # CiudadDest
+    customs: Customs = None  # Aduana
+
+
+@dataclass
 class Document:
     document_type: int  # TipoDTE
     folio: int  # Folio
@@ -131,6 +242,14 @@ class Document:
     other_currency: str = ""  # OtraMoneda/TpoMoneda, exports ("PESO CL")
     exchange_rate: Decimal = None  # OtraMoneda/TpoCambio
     vat_rate: Decimal = Decimal(19)  # TasaIVA
+    payments: list = field(default_factory=list)  # MntPagos: Payment installments, up to 30
+    payment_method: object = None  # MedioPago: 1-5 on boletas (payments.BOLETA_PAYMENT_METHODS), "EF"… otherwise
+    export_payment_form: int = None  # FmaPagExp (data/aduana/formas_pago_exportacion.csv)
+    transport: Transport = None  # Transporte (with Aduana on exports)
+    software_provider_rut: str = ""  # RUTProvSW (boletas): the issuer's own RUT for software of its own
+    # Not an SII tag: 135 UF in pesos on the issue date, given by the caller; above it a
+    # boleta must identify the buyer and the payment method (Ley 21.713, payments.py).
+    threshold_135_uf: Decimal = None
 
     @property
     def is_boleta(self):
@@ -267,6 +386,8 @@ def document_from_dict(data, folio=None, issue_date=None):
         contact=receiver_text("Contacto"),
         nationality=_text(foreign.get("Nacionalidad"), "Encabezado/Receptor/Extranjero/Nacionalidad"),
         foreign_id=_text(foreign.get("NumId"), "Encabezado/Receptor/Extranjero/NumId"),
+        phone=receiver_text("TelefonoRecep"),
+        internal_code=receiver_text("CdgIntRecep"),
     )
     lines = [_line_from_dict(item, path) for path, item in _objects(data.get("Detalle"), "Detalle")]
     adjustments = [
@@ -309,7 +430,68 @@ def document_from_dict(data, folio=None, issue_date=None):
         other_currency=_text(other_currency.get("TpoMoneda"), "Encabezado/OtraMoneda/TpoMoneda"),
         exchange_rate=_decimal(other_currency.get("TpoCambio"), "Encabezado/OtraMoneda/TpoCambio"),
         vat_rate=_decimal(totals.get("TasaIVA"), "Encabezado/Totales/TasaIVA", Decimal(19)),
+        payments=[_payment_from_dict(item, path)
+                  for path, item in _objects(id_doc.get("MntPagos"), "Encabezado/IdDoc/MntPagos")],
+        payment_method=_payment_method(id_doc.get("MedioPago"), document_type),
+        export_payment_form=_int(id_doc.get("FmaPagExp"), "Encabezado/IdDoc/FmaPagExp"),
+        transport=_transport_from_dict(_object(header.get("Transporte"), "Encabezado/Transporte")),
+        software_provider_rut=_text(header.get("RUTProvSW"), "Encabezado/RUTProvSW"),
     )
+
+
+def _payment_from_dict(item, path):
+    return Payment(
+        date=_date(item.get("FchPago"), f"{path}/FchPago"),
+        amount=_decimal(item.get("MntPago"), f"{path}/MntPago", Decimal(0)),
+        description=_text(item.get("GlosaPagos"), f"{path}/GlosaPagos"),
+    )
+
+
+def _payment_method(value, document_type):
+    """MedioPago: a number 1-5 on boletas, a code (EF, PE, TC…) on the other DTEs."""
+    if value is None or value == "":
+        return None
+    if document_type in BOLETA_TYPES:
+        return _int(value, "Encabezado/IdDoc/MedioPago")
+    return _text(value, "Encabezado/IdDoc/MedioPago").strip().upper()
+
+
+def _transport_from_dict(data):
+    if not data:
+        return None
+    path = "Encabezado/Transporte"
+    driver = _object(data.get("Chofer"), f"{path}/Chofer")
+    customs = _object(data.get("Aduana"), f"{path}/Aduana")
+    return Transport(
+        plate=_text(data.get("Patente"), f"{path}/Patente"),
+        carrier_rut=_text(data.get("RUTTrans"), f"{path}/RUTTrans"),
+        driver_rut=_text(driver.get("RUTChofer"), f"{path}/Chofer/RUTChofer"),
+        driver_name=_text(driver.get("NombreChofer"), f"{path}/Chofer/NombreChofer"),
+        destination_address=_text(data.get("DirDest"), f"{path}/DirDest"),
+        destination_commune=_text(data.get("CmnaDest"), f"{path}/CmnaDest"),
+        destination_city=_text(data.get("CiudadDest"), f"{path}/CiudadDest"),
+        customs=_customs_from_dict(customs) if customs else None,
+    )
+
+
+def _customs_from_dict(data):
+    path = "Encabezado/Transporte/Aduana"
+    values = {name: _read_tag(data, tag, kind, f"{path}/{tag}")
+              for tag, name, kind, _length in CUSTOMS_TAGS if kind is not Package}
+    values["packages"] = [
+        Package(**{name: _read_tag(item, tag, kind, f"{item_path}/{tag}") for tag, name, kind, _length in PACKAGE_TAGS})
+        for item_path, item in _objects(data.get("TipoBultos"), f"{path}/TipoBultos")
+    ]
+    return Customs(**values)
+
+
+def _read_tag(data, tag, kind, path):
+    value = data.get(tag)
+    if kind is int:
+        return _int(value, path)
+    if kind is Decimal:
+        return _decimal(value, path)
+    return _text(value, path)
 
 
 def _line_from_dict(item, path):

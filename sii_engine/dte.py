@@ -13,20 +13,25 @@ from decimal import Decimal
 
 from lxml import etree
 
+from . import customs as customs_module
+from . import payments as payments_module
 from . import schema as schema_module
 from . import signature as signature_module
 from .document import (
     BOLETA_TYPES,
+    CUSTOMS_TAGS,
     EXEMPT_TYPES,
     EXPORT_TYPES,
     MAX_BOLETA_LINES,
     MAX_LINES,
+    PACKAGE_TAGS,
     SUPPORTED_TYPES,
+    Package,
 )
 from .errors import DocumentError, FieldRutError, RutError
 from .rut import normalize as normalize_rut
 from .ted import StampData, _stamp  # build_ted with its barcode text
-from .totals import compute_totals, round_amount
+from .totals import compute_totals, exchange_rate, other_currency, round_amount
 from .xmlutil import SII_NS, clean_text, to_bytes
 
 _NSMAP = {None: SII_NS}
@@ -119,6 +124,7 @@ def check_document(document):
             raise DocumentError(reason=f"CodRef {reference.code} is not 1 (annul), 2 (text) or 3 (amounts)")
     if document.document_type in (56, 61, 111, 112) and not document.references:
         raise DocumentError(reason="a credit or debit note must refer to the document it modifies")
+    payments_module.check_payment(document)
 
 
 def _field_rut(value, field):
@@ -134,6 +140,8 @@ def build_dte(document, totals=None):
     """The unsigned ``<DTE>`` element (no TED yet) and its computed totals."""
     check_document(document)
     totals = totals or compute_totals(document)
+    customs_module.check_export(document, totals)
+    payments_module.check_payment_totals(document, totals)
     dte = etree.Element(_tag("DTE"), version="1.0", nsmap=_NSMAP)
     body_tag = "Exportaciones" if document.document_type in EXPORT_TYPES else "Documento"
     body = etree.SubElement(dte, _tag(body_tag), ID=document.document_id)
@@ -161,6 +169,7 @@ def _header(header, document, totals):
         _add(id_doc, "TipoDespacho", document.dispatch_type)
     _add(id_doc, "IndServicio", document.service_indicator)
     _add(id_doc, "FmaPago", document.payment_form)
+    _payment_terms(id_doc, document)
     _add(id_doc, "FchVenc", document.due_date)
 
     issuer = document.issuer
@@ -192,15 +201,16 @@ def _header(header, document, totals):
     _add(receptor, "CmnaRecep", receiver.commune, 20)
     _add(receptor, "CiudadRecep", receiver.city, 20)
 
+    _transport(header, document, totals)
     totales = etree.SubElement(header, _tag("Totales"))
     if export:
         _add(totales, "TpoMoneda", document.currency or "PESO CL", 15)
         _add(totales, "MntExe", totals.exempt)
         _add(totales, "MntTotal", totals.total)
-        if document.other_currency and document.exchange_rate:
+        if totals.other_currency_total is not None:
             other = etree.SubElement(header, _tag("OtraMoneda"))
-            _add(other, "TpoMoneda", document.other_currency, 15)
-            _add(other, "TpoCambio", document.exchange_rate)
+            _add(other, "TpoMoneda", other_currency(document), 15)
+            _add(other, "TpoCambio", exchange_rate(document))
             _add(other, "MntExeOtrMnda", totals.other_currency_exempt)
             _add(other, "MntTotOtrMnda", totals.other_currency_total)
         return
@@ -226,6 +236,7 @@ def _boleta_header(header, document, totals):
     if document.net_prices:
         _add(id_doc, "IndMntNeto", 2)
     _add(id_doc, "FchVenc", document.due_date)
+    _add(id_doc, "MedioPago", document.payment_method)
 
     issuer = document.issuer
     emisor = etree.SubElement(header, _tag("Emisor"))
@@ -240,18 +251,70 @@ def _boleta_header(header, document, totals):
     receiver = document.receiver
     receptor = etree.SubElement(header, _tag("Receptor"))
     _add(receptor, "RUTRecep", normalize_rut(receiver.rut))
+    _add(receptor, "CdgIntRecep", receiver.internal_code, 20)
     _add(receptor, "RznSocRecep", receiver.name, 100)
     _add(receptor, "Contacto", receiver.contact, 80)
     _add(receptor, "CorreoRecep", receiver.email, 80)
+    _add(receptor, "TelefonoRecep", receiver.phone, 20)
     _add(receptor, "DirRecep", receiver.address, 70)
     _add(receptor, "CmnaRecep", receiver.commune, 20)
     _add(receptor, "CiudadRecep", receiver.city, 20)
 
+    if document.software_provider_rut:
+        _add(header, "RUTProvSW", normalize_rut(document.software_provider_rut))
     totales = etree.SubElement(header, _tag("Totales"))
     _add(totales, "MntNeto", totals.net)
     _add(totales, "MntExe", totals.exempt)
     _add(totales, "IVA", totals.vat)
     _add(totales, "MntTotal", totals.total)
+
+
+def _payment_terms(id_doc, document):
+    """FmaPagExp, MntPagos and MedioPago, between FmaPago and FchVenc as the schema orders IdDoc."""
+    _add(id_doc, "FmaPagExp", document.export_payment_form)
+    for payment in document.payments:
+        installment = etree.SubElement(id_doc, _tag("MntPagos"))
+        _add(installment, "FchPago", payment.date)
+        _add(installment, "MntPago", int(payment.amount))
+        _add(installment, "GlosaPagos", payment.description, 40)
+    _add(id_doc, "MedioPago", document.payment_method)
+
+
+def _transport(header, document, totals):
+    """Transporte, with its Aduana block on exports (customs.effective_customs)."""
+    transport = document.transport
+    customs = customs_module.effective_customs(document, totals)
+    if transport is None and customs is None:
+        return
+    element = etree.SubElement(header, _tag("Transporte"))
+    if transport is not None:
+        _add(element, "Patente", transport.plate, 8)
+        if transport.carrier_rut:
+            _add(element, "RUTTrans", customs_module.transport_rut(transport.carrier_rut))
+        if transport.driver_rut:
+            driver = etree.SubElement(element, _tag("Chofer"))
+            _add(driver, "RUTChofer", customs_module.transport_rut(transport.driver_rut))
+            _add(driver, "NombreChofer", transport.driver_name, 30)
+        _add(element, "DirDest", transport.destination_address, 70)
+        _add(element, "CmnaDest", transport.destination_commune, 20)
+        _add(element, "CiudadDest", transport.destination_city, 20)
+    if customs is not None:
+        _customs(element, customs)
+
+
+def _customs(transport, customs):
+    aduana = etree.SubElement(transport, _tag("Aduana"))
+    for tag, name, kind, length in CUSTOMS_TAGS:
+        value = getattr(customs, name)
+        if kind is Package:
+            for package in value:
+                packages = etree.SubElement(aduana, _tag(tag))
+                for package_tag, package_name, _kind, package_length in PACKAGE_TAGS:
+                    _add(packages, package_tag, getattr(package, package_name), package_length)
+        elif kind == "RUT":
+            _add(aduana, tag, customs_module.transport_rut(value) if value else None)
+        else:
+            _add(aduana, tag, value, length)
 
 
 def _details(body, document, totals):
@@ -315,6 +378,13 @@ def _references(body, document):
         _add(element, "RazonRef", reference.reason, 90)
 
 
+def _ted_total(document, totals):
+    """The TED's MNT: MntTotal exactly on exports (decimals and all, as written), whole pesos otherwise."""
+    if document.is_export:
+        return Decimal(_number(totals.total))
+    return int(round_amount(totals.total))
+
+
 def issue(document, caf, certificate, timestamp=None, validate=True):
     """Build, stamp with ``caf``, sign with ``certificate`` and validate one DTE."""
     timestamp = (timestamp or datetime.datetime.now()).replace(microsecond=0)
@@ -326,7 +396,7 @@ def issue(document, caf, certificate, timestamp=None, validate=True):
         issue_date=document.issue_date,
         receiver_rut=document.receiver.rut,
         receiver_name=document.receiver.name or "Sin nombre",
-        total=int(round_amount(totals.total)),
+        total=_ted_total(document, totals),
         first_item=document.lines[0].name if document.lines else "Sin detalle",
     )
     ted, barcode_text = _stamp(caf, document.issuer.rut, stamp, timestamp)

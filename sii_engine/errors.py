@@ -172,6 +172,20 @@ class AmountError(DocumentFieldError):
     template = "{field}: {value!r} is not an amount the SII accepts ({reason})"
 
 
+class MissingFieldError(DocumentFieldError):
+    """A field the SII requires of this document is missing; ``field`` is its SII tag."""
+
+    code = "document_field_missing"
+    template = "The document needs {field}: {reason}"
+
+
+class FieldValueError(DocumentFieldError):
+    """A field holds a value the SII does not accept; ``field`` is its SII tag."""
+
+    code = "document_field_value"
+    template = "{field} cannot be {value!r}: {reason}"
+
+
 class SchemaValidationError(SiiEngineError):
     code = "schema_invalid"
     template = "The XML does not follow the SII schema {schema}: {errors}"

@@ -8,6 +8,7 @@ import base64
 import datetime
 from copy import deepcopy
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -43,7 +44,7 @@ class StampData:
     issue_date: datetime.date
     receiver_rut: str
     receiver_name: str
-    total: int
+    total: int  # MNT: whole pesos; a Decimal on exports, exactly their MntTotal
     first_item: str
 
 
@@ -85,11 +86,27 @@ def _stamp_fields(issuer, data, timestamp):
         ("FE", data.issue_date.isoformat()),
         ("RR", rut_module.normalize(data.receiver_rut)),
         ("RSR", clean_text(data.receiver_name, RECEIVER_NAME_LENGTH) or "Sin nombre"),
-        ("MNT", str(int(data.total))),
+        ("MNT", _amount_text(data.total)),
         ("IT1", clean_text(data.first_item, FIRST_ITEM_LENGTH) or "Sin detalle"),
     )
     after = (("TSTED", timestamp.strftime("%Y-%m-%dT%H:%M:%S")),)
     return before, after
+
+
+def _amount_text(total):
+    """MNT as written: a Decimal keeps its digits (an export's MntTotal), anything else is whole."""
+    return format(total, "f") if isinstance(total, Decimal) else str(int(total))
+
+
+def _read_amount(text):
+    """MNT as read: whole pesos as an int; an export's decimal total (``30.00``) as a Decimal."""
+    text = (text or "").strip()
+    if "." not in text:
+        return int(text)
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"MNT {text!r} is not an amount") from None
 
 
 def build_ted(caf, rut, data, timestamp):
@@ -176,7 +193,7 @@ def verify_ted(ted, trusted_keys=None):
             issue_date=datetime.date.fromisoformat(findtext(dd, "FE")),
             receiver_rut=findtext(dd, "RR"),
             receiver_name=findtext(dd, "RSR", ""),
-            total=int(findtext(dd, "MNT")),
+            total=_read_amount(findtext(dd, "MNT")),
             first_item=findtext(dd, "IT1", ""),
         )
     except (TypeError, ValueError) as error:

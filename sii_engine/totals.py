@@ -1,8 +1,10 @@
 """The SII's arithmetic: line amounts and document totals.
 
 Integer pesos with half-up rounding, in :class:`~decimal.Decimal` — never
-float, never Python's ``round`` (which rounds half to even). Amounts in a
-foreign currency (export documents) keep two decimals.
+float, never Python's ``round`` (which rounds half to even). Export documents
+in a foreign currency keep the 4 decimals their schema gives ``MontoItem``,
+``MntExe`` and ``MntTotal``; their ``OtraMoneda`` converts the totals to whole
+pesos at ``TpoCambio`` (4 decimals).
 
 Facturas and notes carry net prices: ``IVA = round(MntNeto × TasaIVA / 100)``.
 Boletas carry gross prices (unless ``IndMntNeto``): the total is the sum of the
@@ -14,11 +16,15 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from .document import BOLETA_TYPES, EXEMPT_TYPES, EXPORT_TYPES, GUIA_DESPACHO
-from .errors import DocumentError
+from .errors import DocumentError, FieldValueError
 
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
+# Exports in a foreign currency: MontoItem, MntExe, MntTotal and MNT are decimals with 4 places.
+EXPORT_DECIMALS = 4
+RATE = Decimal("0.0001")  # TpoCambio: the schema's Dec6_4Type
+PESO_CL = "PESO CL"
 
 # CodImpAdic → (rate %, retained by the receiver). Retained taxes reduce the
 # total the receiver pays (IVA retenido); the others add to it.
@@ -51,8 +57,11 @@ ADDITIONAL_TAXES = {
 
 
 def round_amount(value, decimals=False):
-    """Round half up to whole pesos (or to cents when ``decimals``)."""
-    return Decimal(value).quantize(CENT if decimals else ONE, rounding=ROUND_HALF_UP)
+    """Round half up to whole pesos, to cents when ``decimals`` is True, or to ``decimals`` places."""
+    if decimals is True:
+        return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    quantum = ONE.scaleb(-decimals) if decimals else ONE
+    return Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -105,13 +114,15 @@ def line_amounts(line, decimals=False):
 def compute_totals(document):
     """Compute every amount of ``document`` by the SII's rules."""
     document_type = document.document_type
-    decimals = document.is_export and bool(document.currency) and document.currency != "PESO CL"
+    decimals = EXPORT_DECIMALS if is_foreign_currency(document) else False
     all_exempt = document_type in EXEMPT_TYPES
     totals = Totals()
     taxable = exempt = Decimal(0)
     taxed_by_code = {}
     for line in document.lines:
         amounts = line_amounts(line, decimals)
+        if decimals:
+            _check_whole_adjustments(line, amounts)
         totals.lines.append(amounts)
         if line.exempt or all_exempt:
             exempt += amounts.amount
@@ -139,12 +150,58 @@ def compute_totals(document):
         totals.total = totals.exempt
     else:
         _factura_totals(document, totals, taxable, exempt, taxed_by_code)
-    if document.exchange_rate and document.other_currency:
-        rate = document.exchange_rate
-        in_pesos = document.other_currency == "PESO CL"
-        totals.other_currency_exempt = round_amount((totals.exempt or 0) * rate, not in_pesos)
-        totals.other_currency_total = round_amount(totals.total * rate, not in_pesos)
+    if document.exchange_rate and other_currency(document):
+        _other_currency_totals(document, totals)
     return totals
+
+
+def is_foreign_currency(document):
+    """Whether ``document`` is an export whose amounts are in a currency other than pesos."""
+    return document.is_export and bool(document.currency) and document.currency != PESO_CL
+
+
+def other_currency(document):
+    """``OtraMoneda/TpoMoneda``: pesos on an export in a foreign currency unless the caller says otherwise."""
+    if document.other_currency:
+        return document.other_currency
+    return PESO_CL if is_foreign_currency(document) else ""
+
+
+def exchange_rate(document):
+    """``TpoCambio`` as the document carries it: 4 decimals, half up."""
+    return round_amount(document.exchange_rate, 4)
+
+
+def _other_currency_totals(document, totals):
+    """OtraMoneda: the totals in the other currency at ``TpoCambio``.
+
+    On exports ``TpoCambio`` is pesos per unit of the document's currency (the
+    Banco Central's rate of the issue date) and the other currency pesos, in
+    whole pesos; a document in pesos divides by the rate instead.
+    """
+    rate = exchange_rate(document)
+    if rate <= 0:
+        raise FieldValueError(field="TpoCambio", value=str(document.exchange_rate), reason="the rate must be positive")
+    in_pesos = other_currency(document) == PESO_CL
+    decimals = False if in_pesos else EXPORT_DECIMALS
+    divide = document.currency == PESO_CL and not in_pesos
+
+    def convert(amount):
+        return round_amount(amount / rate if divide else amount * rate, decimals)
+
+    totals.other_currency_exempt = convert(totals.exempt or 0)
+    totals.other_currency_total = convert(totals.total)
+
+
+def _check_whole_adjustments(line, amounts):
+    """An export's DescuentoMonto and RecargoMonto are whole units (the schema's MntImpType), even in dollars."""
+    for tag, value in (("DescuentoMonto", amounts.discount), ("RecargoMonto", amounts.surcharge)):
+        if value != value.to_integral_value():
+            raise FieldValueError(
+                field=tag, value=format(value.normalize(), "f"),
+                reason=f"on an export the SII takes whole units for the line {line.name!r}; "
+                       "state the discount or surcharge in the unit price instead",
+            )
 
 
 def _boleta_totals(document, totals, taxable, exempt):

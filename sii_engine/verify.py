@@ -68,7 +68,7 @@ from .signature import (
     without_sii_namespace,
 )
 from .ted import verify_ted
-from .totals import ADDITIONAL_TAXES, round_amount
+from .totals import ADDITIONAL_TAXES, EXPORT_DECIMALS, round_amount
 from .xmlutil import DSIG_NS, SII_NS, find, findtext, local, parse
 
 CAF = "CAF"
@@ -676,13 +676,19 @@ def _same_int(left, right):
         return False
 
 
-def _same_amount(ted_amount, document_amount):
+def _same_amount(ted_amount, document_amount, exact=False):
+    """MNT against MntTotal: rounded to pesos, or ``exact`` on exports (whose MNT carries the decimals)."""
     if ted_amount is None or document_amount is None:
         return False
     try:
-        return parse_amount(ted_amount, "TED/DD/MNT") == round_amount(parse_amount(document_amount, "MntTotal"))
+        document_total = parse_amount(document_amount, "MntTotal")
+        return parse_amount(ted_amount, "TED/DD/MNT") == (document_total if exact else round_amount(document_total))
     except (AmountError, ArithmeticError):
         return False
+
+
+def _same_exact_amount(ted_amount, document_amount):
+    return _same_amount(ted_amount, document_amount, exact=True)
 
 
 def _check_ted_data(report, subject, body):
@@ -697,7 +703,7 @@ def _check_ted_data(report, subject, body):
         ("F", "IdDoc/Folio", "Folio", _same_int),
         ("FE", "IdDoc/FchEmis", "FchEmis", lambda a, b: (a or "").strip() == (b or "").strip()),
         ("RR", "Receptor/RUTRecep", "RUTRecep", _same_rut),
-        ("MNT", "Totales/MntTotal", "MntTotal", _same_amount),
+        ("MNT", "Totales/MntTotal", "MntTotal", _same_exact_amount if local(body.tag) == "Exportaciones" else _same_amount),
     )
     mismatches = []
     for ted_tag, path, tag, same in pairs:
@@ -799,7 +805,7 @@ def totals_problems(body):
     if document_type == 43:
         return None, "a liquidación-factura's totals include commissions this check does not model"
     currency = (findtext(totals, "TpoMoneda") or "").strip()
-    decimals = document_type in EXPORT_TYPES and currency not in ("", "PESO CL")
+    decimals = EXPORT_DECIMALS if document_type in EXPORT_TYPES and currency not in ("", "PESO CL") else False
     boleta_gross = document_type in BOLETA_TYPES and (findtext(header, "IdDoc/IndMntNeto") or "").strip() != "2"
     all_exempt = document_type in EXEMPT_TYPES
     problems = []

@@ -24,6 +24,7 @@ from .. import rut as rut_module
 from .. import schema as schema_module
 from .. import signature as signature_module
 from ..certificate import holder_rut
+from ..codes import EXPORT_TYPES
 from ..errors import (
     CafError,
     CafMismatchError,
@@ -203,6 +204,16 @@ def _references(body):
     return references
 
 
+def _declared_total(body, result):
+    """What MNT must be: MntTotal in whole pesos, or exactly MntTotal on an export (4 decimals in its currency)."""
+    if result.document_type not in EXPORT_TYPES:
+        return result.total
+    try:
+        return Decimal(findtext(body, "Encabezado/Totales/MntTotal").strip())
+    except (AttributeError, ArithmeticError):
+        return None
+
+
 def _stamp_issues(body, result, trusted_keys):
     ted = find(body, "TED")
     if ted is None:
@@ -225,7 +236,7 @@ def _stamp_issues(body, result, trusted_keys):
     stamped = (stamp.issuer_rut, data.document_type, data.folio, data.issue_date.isoformat(), _rut(data.receiver_rut),
                data.total)
     declared = (result.issuer_rut, result.document_type, result.folio, result.issue_date, result.receiver_rut,
-                result.total)
+                _declared_total(body, result))
     if stamped != declared:
         names = ("RE", "TD", "F", "FE", "RR", "MNT")
         differing = [name for name, a, b in zip(names, stamped, declared, strict=True) if a != b]

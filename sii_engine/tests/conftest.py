@@ -18,6 +18,7 @@ from sii_engine import caf as caf_module
 from sii_engine import certificate as certificate_module
 from sii_engine import document as document_module
 from sii_engine import identities
+from sii_engine.tests import golden_documents, libredte_inputs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LIBREDTE_INPUTS = FIXTURES / "libredte_inputs"
@@ -182,6 +183,8 @@ def document_factory():
         if doc_type in document_module.EXPORT_TYPES:
             values.update(currency="DOLAR USA", other_currency="PESO CL", exchange_rate=Decimal("940.25"))
             values["service_indicator"] = None
+        if doc_type == document_module.FACTURA_EXPORTACION:
+            values["transport"] = document_module.Transport(customs=golden_documents.export_customs())
         if doc_type == document_module.GUIA_DESPACHO:
             values["transfer_indicator"] = 1
         values.update(fields)
@@ -202,7 +205,7 @@ def load_libredte(path):
 def libredte_documents():
     """``{stem: Document}`` of every LibreDTE JSON input, each with its own folio."""
     return {
-        path.stem: document_module.document_from_dict(load_libredte(path), folio=index, issue_date=ISSUE_DATE)
+        path.stem: libredte_inputs.document(path, folio=index, issue_date=ISSUE_DATE)
         for index, path in enumerate(libredte_fixture_paths(), 1)
     }
 

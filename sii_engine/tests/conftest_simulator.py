@@ -23,6 +23,7 @@ from sii_engine import dte as dte_module
 from sii_engine import envelope as envelope_module
 from sii_engine import identities, signature
 from sii_engine.simulator import SiiSimulator, start_simulator
+from sii_engine.tests import libredte_inputs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INPUTS = FIXTURES / "libredte_inputs"
@@ -76,7 +77,7 @@ def make_document(name, folio, edit=None):
     data = copy.deepcopy(load_input(name))
     if edit is not None:
         edit(data)
-    return document_module.document_from_dict(data, folio=folio)
+    return document_module.document_from_dict(libredte_inputs.as_issued(data), folio=folio)
 
 
 def issue(cafs, signer, name, folio, edit=None, caf=None):

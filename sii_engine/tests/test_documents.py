@@ -99,7 +99,9 @@ def check_issued(document, issued, authority):
     assert verified.issuer_rut == xmlutil.findtext(header, "Emisor/RUTEmisor") == document.issuer.rut
     assert verified.data.document_type == document.document_type
     assert verified.data.folio == document.folio == int(xmlutil.findtext(header, "IdDoc/Folio"))
-    assert str(verified.data.total) == xmlutil.findtext(header, "Totales/MntTotal").split(".")[0]
+    # MNT is MntTotal: whole pesos, or on exports the exact total with its decimals.
+    assert str(verified.data.total) == xmlutil.findtext(header, "Totales/MntTotal")
+    assert xmlutil.findtext(ted_element, "DD/MNT") == xmlutil.findtext(header, "Totales/MntTotal")
     assert verified.data.issue_date.isoformat() == xmlutil.findtext(header, "IdDoc/FchEmis")
     assert issued.ted == xmlutil.flatten(ted_element)
     # Order: per the XSD, and TED then TmstFirma last in the body, Signature after the body.

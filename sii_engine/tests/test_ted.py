@@ -3,6 +3,7 @@
 import base64
 import datetime
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,34 @@ def test_real_ted_fails_with_the_other_environment_key(fixtures_dir):
     with pytest.raises(CafUntrustedKeyError):
         ted_module.verify_ted(ted, caf_module.sii_trusted_keys("production"))
     assert ted_module.verify_ted(ted, caf_module.sii_trusted_keys("certification")).caf.idk == 100
+
+
+# --- MNT of exports: the total with its decimals ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def caf110(caf_factory):
+    return caf_factory(110, 1, 50)
+
+
+def test_an_export_mnt_keeps_its_decimals_as_written(caf110, authority):
+    """Real accepted exports write MNT with decimals ("30.00"); int("30.00") must not be the reader."""
+    for total in (Decimal("30.00"), Decimal("4309.35"), Decimal("12.3456")):
+        element = ted_module.build_ted(caf110, ISSUER, stamp(document_type=110, folio=9, total=total), TIMESTAMP)
+        assert xmlutil.findtext(element, "DD/MNT") == str(total)
+        verified = ted_module.verify_ted(element, authority.trusted_keys())
+        assert verified.data.total == total and str(verified.data.total) == str(total)
+
+
+def test_whole_mnt_stays_an_int(caf110, authority):
+    element = ted_module.build_ted(caf110, ISSUER, stamp(document_type=110, folio=9, total=119000), TIMESTAMP)
+    total = ted_module.verify_ted(element, authority.trusted_keys()).data.total
+    assert total == 119000 and isinstance(total, int)
+
+
+def test_an_unreadable_mnt_is_a_typed_error(caf110, authority):
+    element = ted_module.build_ted(caf110, ISSUER, stamp(document_type=110, folio=9, total=Decimal("30.00")),
+                                   TIMESTAMP)
+    xmlutil.find(element, "DD/MNT").text = "30.0.0"
+    with pytest.raises(SignatureVerificationError, match="MNT"):
+        ted_module.verify_ted(element, authority.trusted_keys())

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sii_engine import document as document_module
 from sii_engine import totals as totals_module
-from sii_engine.errors import DocumentError
+from sii_engine.errors import DocumentError, FieldValueError
 
 INPUTS = Path(__file__).parent / "fixtures" / "libredte_inputs"
 EXPECTED = json.loads((INPUTS / "montos_esperados.json").read_text(encoding="utf-8"))
@@ -287,15 +287,45 @@ def test_exempt_types_put_everything_in_mnt_exe():
         assert (totals.net, totals.vat, totals.exempt, totals.total) == (None, None, 999, 999)
 
 
-def test_export_in_foreign_currency_keeps_cents_and_converts():
-    lines = [document_module.Line("a", Decimal(3), Decimal("10.335"))]
+def test_export_in_foreign_currency_keeps_four_decimals_and_converts():
+    # 3 x 10.33355 = 31.00065: the schema's 4 decimals for MontoItem/MntTotal, half up.
+    lines = [document_module.Line("a", Decimal(3), Decimal("10.33355"))]
     totals = totals_module.compute_totals(
         make_document(110, lines, currency="DOLAR USA", other_currency="PESO CL", exchange_rate=Decimal("940.25"))
     )
-    assert totals.exempt == totals.total == Decimal("31.01")
-    assert totals.total.as_tuple().exponent == -2
-    assert totals.other_currency_total == half_up(Fraction("31.01") * Fraction("940.25"))
+    assert totals.exempt == totals.total == Decimal("31.0007")
+    assert totals.total.as_tuple().exponent == -4
+    assert totals.other_currency_total == half_up(Fraction("31.0007") * Fraction("940.25"))
     assert is_whole_decimal(totals.other_currency_total)
+    assert totals.other_currency_exempt == totals.other_currency_total
+
+
+def test_export_exchange_rate_keeps_four_decimals():
+    lines = [document_module.Line("a", Decimal(1), Decimal("100"))]
+    document = make_document(110, lines, currency="DOLAR USA", other_currency="PESO CL",
+                             exchange_rate=Decimal("940.123456"))
+    totals = totals_module.compute_totals(document)
+    assert totals_module.exchange_rate(document) == Decimal("940.1235")
+    assert totals.other_currency_total == half_up(Fraction("940.1235") * 100)
+
+
+def test_export_in_pesos_states_its_other_currency_at_the_rate():
+    lines = [document_module.Line("a", Decimal(1), Decimal(94025))]
+    totals = totals_module.compute_totals(
+        make_document(110, lines, currency="PESO CL", other_currency="DOLAR USA", exchange_rate=Decimal("940.25"))
+    )
+    assert totals.total == 94025
+    assert totals.other_currency_total == Decimal("100.0000")
+
+
+def test_export_line_discount_in_dollars_must_be_whole():
+    lines = [document_module.Line("a", Decimal(10), Decimal("45.50"), discount_percent=Decimal(5))]
+    with pytest.raises(FieldValueError) as raised:
+        totals_module.compute_totals(make_document(110, lines, currency="DOLAR USA"))
+    assert raised.value.params["field"] == "DescuentoMonto"
+    whole = [document_module.Line("a", Decimal(10), Decimal("45.50"), discount_percent=Decimal(20))]
+    totals = totals_module.compute_totals(make_document(110, whole, currency="DOLAR USA"))
+    assert totals.lines[0].discount == 91 and totals.total == Decimal(364)
 
 
 def test_export_in_pesos_is_whole():

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from sii_engine.caf import load_caf, sii_trusted_keys
 from sii_engine.certificate import load_pkcs12
 from sii_engine.document import document_from_dict
 from sii_engine.envelope import build_envelope
+from sii_engine.simulator.validation import check_document
 from sii_engine.ted import StampData, build_ted
+from sii_engine.tests import libredte_inputs
 from sii_engine.totals import compute_totals, round_amount
 from sii_engine.verify import (
     CAF_SIGNATURE,
@@ -77,7 +80,8 @@ def cafs(authority, trusted):
 
 
 def _document(name="33/33_001_simple.json", folio=None):
-    return document_from_dict(json.loads((INPUTS / name).read_text(encoding="utf-8")), folio=folio)
+    return document_from_dict(libredte_inputs.as_issued(json.loads((INPUTS / name).read_text(encoding="utf-8"))),
+                              folio=folio)
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +154,35 @@ def test_every_document_type_issued_by_the_engine_verifies(name, cafs, certifica
     report = verify_file(issued.xml, trusted)
     assert report.ok, report.format()
     assert "agree" in _check(report, TOTALS).detail
+
+
+def _export_in_dollars(folio):
+    """LibreDTE's export in dollars, for US$ 4309.3454 (94 x 45.8441)."""
+    document = _document("110/110_002_otra_moneda.json", folio=folio)
+    document.lines[0].price = Decimal("45.8441")
+    document.lines[0].quantity = Decimal(94)
+    return document
+
+
+def test_an_export_in_dollars_verifies_with_its_decimal_mnt(cafs, certificate, trusted):
+    issued = dte.issue(_export_in_dollars(3), cafs(110), certificate)
+    assert xmlutil.findtext(xmlutil.parse(issued.xml)[0], "TED/DD/MNT") == "4309.3454"
+    report = verify_file(issued.xml, trusted)
+    assert report.ok, report.format()
+    assert "MNT match" in _check(report, TED_DATA).detail
+
+
+def test_an_export_stamped_with_its_total_rounded_to_pesos_fails_ted_data(cafs, certificate, trusted):
+    """What the engine did before: MNT 4309 for a MntTotal of 4309.3454."""
+    data = _sign_document(_export_in_dollars(4), None, cafs(110), certificate)
+    report = verify_file(data, trusted)
+    assert _check(report, TED).ok
+    detail = _check(report, TED_DATA).detail
+    assert not _check(report, TED_DATA).ok
+    assert "TED MNT is '4309' but the document's MntTotal is '4309.3454'" in detail
+    checked = check_document(etree.fromstring(data), ISSUER, trusted)
+    assert [(found.code, found.detail) for found in checked.issues] == [
+        (6, "MNT del TED no coinciden con el documento")]
 
 
 def test_valid_envelope_passes_every_check(envelope_xml, trusted):
