@@ -162,7 +162,8 @@ class L10nClDteSiiDocument(models.AbstractModel):
         restrict = ""
         if ids is not None:
             restrict, params = "AND rec.id IN %s", [*params, tuple(ids) or (0,)]
-        self.env.cr.execute(query.format(restrict=restrict), (*params, SEND_BATCH[kind]))
+        # A race with another worker is expected (and handled by the caller): not a bad query.
+        self.env.cr.execute(query.format(restrict=restrict), (*params, SEND_BATCH[kind]), log_exceptions=False)
         documents = self.browse([row[0] for row in self.env.cr.fetchall()])
         alone = documents.filtered("l10n_cl_dte_send_alone")
         return alone[:1] if alone else documents
