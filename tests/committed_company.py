@@ -154,3 +154,19 @@ def invoice_values(refs, count):
         }
         for index in range(count)
     ]
+
+
+def archive_committed_company(env, company_id, user_ids=()):
+    """Archive what a test committed: nothing issued can be deleted (models/l10n_cl_dte_retention.py).
+
+    Envelopes a failed run left waiting are closed (in SQL: the product never does so) so that the
+    poll cron of later tests does not ask a simulator gone by then about them.
+    """
+    env.cr.execute(
+        "UPDATE l10n_cl_dte_envelope SET state = 'failed', next_poll_at = NULL"
+        " WHERE company_id = %s AND state IN ('uploading', 'unknown', 'sent')",
+        (company_id,),
+    )
+    env["pos.config"].with_context(active_test=False).search([("company_id", "=", company_id)]).write({"active": False})
+    env["res.users"].browse(list(user_ids)).write({"active": False})
+    env["res.company"].browse(company_id).write({"active": False, "l10n_cl_dte_environment": False})

@@ -7,7 +7,13 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..sii_engine import identities
-from .committed_company import CommittedRowsCase, create_chilean_company, open_tills, paid_order_data
+from .committed_company import (
+    CommittedRowsCase,
+    archive_committed_company,
+    create_chilean_company,
+    open_tills,
+    paid_order_data,
+)
 
 ORDERS_PER_TILL = 8
 WORKER_TIMEOUT = 120
@@ -47,10 +53,7 @@ class TestPosFolioConcurrency(CommittedRowsCase):
                 parameters.set_param("l10n_cl_dte.simulator_sii_public_key", cls.created["previous_key"] or False)
                 parameters.set_param("l10n_cl_dte.simulator_sii_idk", cls.created["previous_idk"] or False)
             if company_id := cls.created.get("company"):
-                env["pos.config"].with_context(active_test=False).search([("company_id", "=", company_id)]).write(
-                    {"active": False}
-                )
-                env["res.company"].browse(company_id).write({"active": False, "l10n_cl_dte_environment": False})
+                archive_committed_company(env, company_id)
             cr.commit()
 
     def till(self, session_id, pricelist_id, method_id, results, errors):

@@ -20,7 +20,7 @@ from odoo.tests import tagged
 from ..models import l10n_cl_dte_sii_document as submission
 from ..sii_engine import identities
 from ..sii_engine.simulator import start_simulator
-from .committed_company import CommittedRowsCase, create_chilean_company, invoice_values
+from .committed_company import CommittedRowsCase, archive_committed_company, create_chilean_company, invoice_values
 from .common import SimulatorRequestsMixin
 
 _logger = logging.getLogger(__name__)
@@ -71,13 +71,7 @@ class TestSiiSubmissionConcurrency(SimulatorRequestsMixin, CommittedRowsCase):
                 parameters.set_param("l10n_cl_dte.simulator_sii_idk", created["previous_idk"] or False)
             cr.execute("DELETE FROM l10n_cl_dte_token WHERE id > %s", (created.get("token_floor", 0),))
             if company_id := created.get("company"):
-                # Posted (stamped) invoices cannot be deleted: their envelopes and the company's setup can.
-                envelopes = env["l10n_cl_dte.envelope"].search([("company_id", "=", company_id)])
-                attachments = envelopes.attachment_id
-                envelopes.unlink()  # their answers go with them, and (usually) their attachments
-                attachments.exists().unlink()
-                company = env["res.company"].browse(company_id)
-                company.write({"active": False, "l10n_cl_dte_environment": False})
+                archive_committed_company(env, company_id)
             if created.get("customer"):
                 env["res.partner"].browse(created["customer"]).active = False
             if created.get("product"):

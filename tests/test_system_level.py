@@ -37,7 +37,13 @@ from ..sii_engine import identities
 from ..sii_engine.simulator import start_simulator
 from ..sii_engine.simulator.faults import KINDS
 from . import system_jobs
-from .committed_company import CommittedRowsCase, create_chilean_company, invoice_values, open_tills
+from .committed_company import (
+    CommittedRowsCase,
+    archive_committed_company,
+    create_chilean_company,
+    invoice_values,
+    open_tills,
+)
 from .fault_storm import StormSimulator
 from .system_workers import Worker, run_together
 
@@ -100,18 +106,8 @@ class TestSystemLevel(CommittedRowsCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             cr.execute("DELETE FROM l10n_cl_dte_token WHERE id > %s", (cls.token_floor,))
             if company_id := getattr(cls, "refs", {}).get("company"):
-                # What a failed run left waiting must not be polled by later tests (at a simulator gone by then).
-                cr.execute(
-                    "UPDATE l10n_cl_dte_envelope SET next_poll_at = NULL, state = 'failed'"
-                    " WHERE company_id = %s AND state IN %s",
-                    (company_id, WAITING_ENVELOPE_STATES),
-                )
-                env["pos.config"].with_context(active_test=False).search([("company_id", "=", company_id)]).write(
-                    {"active": False}
-                )
                 users = [getattr(cls, name, None) for name in ("billing_uid", "cashier_uid")]
-                env["res.users"].browse([uid for uid in users if uid]).write({"active": False})
-                env["res.company"].browse(company_id).write({"active": False, "l10n_cl_dte_environment": False})
+                archive_committed_company(env, company_id, [uid for uid in users if uid])
             cr.commit()
 
     @classmethod
