@@ -120,6 +120,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
 
     def action_l10n_cl_dte_download_xml(self):
         self.ensure_one()
+        self.check_access("read")
         if not self.l10n_cl_dte_file_id:
             raise UserError(_("This document has no electronic document yet."))
         return {
@@ -269,6 +270,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
 
     def action_l10n_cl_dte_send(self):
         """"Send now": the same path as the scheduled action, for these documents only."""
+        self.check_access("write")  # before the envelope is made as superuser
         for (company, kind), group in self.filtered("l10n_cl_dte_status").grouped(
             lambda d: (d.company_id, d._l10n_cl_dte_kind())
         ).items():
@@ -281,6 +283,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
 
     def action_l10n_cl_dte_check_status(self):
         """"Check status with SII": poll these documents' envelopes now."""
+        self.check_access("write")  # before the poll records the SII's answers as superuser
         self.l10n_cl_dte_envelope_id._l10n_cl_dte_poll()
 
     # --- answers ---------------------------------------------------------------------------
