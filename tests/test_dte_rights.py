@@ -155,3 +155,9 @@ class TestDteRights(TestClDtePosCommon, HttpCase):
         response = self.url_open(action["url"])
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.content, self.invoice_envelope.attachment_id.raw)
+
+    def test_in_a_browser_a_billing_user_opens_sii_submissions_without_an_access_error(self):
+        self.start_tour(
+            "/odoo/action-l10n_cl_dte.action_l10n_cl_dte_envelope", "l10n_cl_dte_envelope_billing_tour",
+            login=self.billing.login,
+        )
