@@ -52,8 +52,10 @@ _logger = logging.getLogger(__name__)
 ISSUING_PROCESSES = 4  # of each kind: 4 posting facturas, 4 tills
 # 8 x 16 = 128 documents in the suite; bench/run_system.sh sets 63 (504 documents).
 DOCUMENTS_PER_PROCESS = int(os.environ.get("L10N_CL_DTE_SYSTEM_DOCUMENTS_PER_PROCESS", 16))
+# bench/run_system.sh: the same work by one poster and one till first, for a baseline in the same run.
+BENCH_BASELINE = os.environ.get("L10N_CL_DTE_SYSTEM_BASELINE") == "1"
 ROLLBACK_EVERY = 8  # one request in 8 is rolled back after it took its folio
-FOLIOS = 300  # per CAF (33 and 39)
+FOLIOS = (ISSUING_PROCESSES + 1) * DOCUMENTS_PER_PROCESS + 20  # per CAF (33 and 39)
 CRON_PROCESSES = 4
 STORM_RATE = 0.4  # of all SII calls, of which mislabelled answers (the right answer) are ~1/8
 STORM_SEED = 20260917
@@ -98,7 +100,16 @@ class TestSystemLevel(CommittedRowsCase):
                 company_id=company, company_ids=[(6, 0, [company])],
             ).id
             cr.commit()
-        cls.issued = cls._issue_at_once()
+        if BENCH_BASELINE:
+            # The same work per process, by one poster and one till: what 8 processes at once cost in comparison.
+            cls.baseline = cls._issue_at_once(1, "baseline")
+        cls.issued = cls._issue_at_once(ISSUING_PROCESSES, "issuer")
+        if BENCH_BASELINE:
+            _logger.info("bench: 8 processes issue %.2f documents/s, 2 processes %.2f: ratio %.2f",
+                         cls.issued["rate"], cls.baseline["rate"], cls.issued["rate"] / cls.baseline["rate"])
+            for key in ("account.move", "pos.order"):
+                cls.issued[key] += cls.baseline[key]
+                cls.issued["rolled_back"][key] += cls.baseline["rolled_back"][key]
 
     @classmethod
     def _archive_company(cls):
@@ -118,36 +129,36 @@ class TestSystemLevel(CommittedRowsCase):
         return workers
 
     @classmethod
-    def _issue_at_once(cls):
-        """8 processes at once: 4 billing users posting facturas, 4 tills synchronising boletas."""
-        workers = cls.workers(2 * ISSUING_PROCESSES, "issuer")
+    def _issue_at_once(cls, processes, name):
+        """``processes`` billing users posting facturas and as many tills synchronising boletas, all at once."""
+        workers = cls.workers(2 * processes, name)
         jobs = [
             (system_jobs.post_invoices, cls.refs, cls.billing_uid, DOCUMENTS_PER_PROCESS, ROLLBACK_EVERY)
-            for _index in range(ISSUING_PROCESSES)
+            for _index in range(processes)
         ] + [
             (system_jobs.sync_orders, cls.refs, cls.cashier_uid, till, DOCUMENTS_PER_PROCESS, ROLLBACK_EVERY)
-            for till in cls.tills
+            for till in cls.tills[:processes]
         ]
         started = time.monotonic()
-        results = run_together(workers, jobs, timeout=900)
+        results = run_together(workers, jobs, timeout=1800)
         seconds = time.monotonic() - started
         for worker in workers:
             worker.stop()
+        by_model = {"account.move": results[:processes], "pos.order": results[processes:]}
         issued = {
-            "account.move": [r for result in results[:ISSUING_PROCESSES] for r in result["documents"]],
-            "pos.order": [r for result in results[ISSUING_PROCESSES:] for r in result["documents"]],
+            **{model: [r for result in part for r in result["documents"]] for model, part in by_model.items()},
             "rolled_back": {
-                "account.move": [f for result in results[:ISSUING_PROCESSES] for f in result["rolled_back_folios"]],
-                "pos.order": [f for result in results[ISSUING_PROCESSES:] for f in result["rolled_back_folios"]],
+                model: [f for result in part for f in result["rolled_back_folios"]] for model, part in by_model.items()
             },
             "retries": sum(result["retries"] for result in results),
             "seconds": seconds,
         }
+        documents = len(issued["account.move"]) + len(issued["pos.order"])
+        issued["rate"] = documents / seconds
         _logger.info(
             "folios: %s processes issued %s facturas and %s boletas in %.1f s (%.1f documents/s); %s requests rolled "
             "back after taking a folio, %s retried after a concurrency failure",
-            len(workers), len(issued["account.move"]), len(issued["pos.order"]), seconds,
-            (len(issued["account.move"]) + len(issued["pos.order"])) / seconds,
+            len(workers), len(issued["account.move"]), len(issued["pos.order"]), seconds, issued["rate"],
             sum(len(folios) for folios in issued["rolled_back"].values()), issued["retries"],
         )
         return issued
@@ -224,8 +235,9 @@ class TestSystemLevel(CommittedRowsCase):
     def test_folios_of_8_processes_issuing_at_once_are_unique_and_without_gaps(self):
         documents = self.documents()
         issued = self.issued
+        processes = ISSUING_PROCESSES + (1 if BENCH_BASELINE else 0)
         for code, model in ((33, "account.move"), (39, "pos.order")):
-            expected = ISSUING_PROCESSES * DOCUMENTS_PER_PROCESS
+            expected = processes * DOCUMENTS_PER_PROCESS
             self.assertEqual(len(issued[model]), expected, "every request went through")
             folios = sorted(folio for (type_code, folio) in documents if type_code == code)
             self.assertEqual(folios, list(range(1, expected + 1)), f"type {code}: one folio each, from 1, no gap")
@@ -233,15 +245,15 @@ class TestSystemLevel(CommittedRowsCase):
             self.assertEqual(ids, set(issued[model]), f"type {code}: the documents the processes issued")
             # A rolled-back request had a folio, and gave it back: someone else holds it now.
             rolled_back = issued["rolled_back"][model]
-            self.assertGreaterEqual(len(rolled_back), ISSUING_PROCESSES * (DOCUMENTS_PER_PROCESS // ROLLBACK_EVERY))
+            self.assertGreaterEqual(len(rolled_back), processes * (DOCUMENTS_PER_PROCESS // ROLLBACK_EVERY))
             self.assertTrue(set(rolled_back) <= set(folios), rolled_back)
         with self.cursor() as cr:
             cr.execute("SELECT next_folio FROM l10n_cl_dte_caf WHERE company_id = %s", (self.refs["company"],))
-            self.assertEqual({row[0] for row in cr.fetchall()}, {ISSUING_PROCESSES * DOCUMENTS_PER_PROCESS + 1})
+            self.assertEqual({row[0] for row in cr.fetchall()}, {processes * DOCUMENTS_PER_PROCESS + 1})
 
     def test_fault_storm_with_4_cron_processes_loses_nothing_and_sends_nothing_twice(self):
         issued = self.documents()
-        self.assertEqual(len(issued), 2 * ISSUING_PROCESSES * DOCUMENTS_PER_PROCESS)
+        self.assertEqual(len(issued), len(self.issued["account.move"]) + len(self.issued["pos.order"]))
         uploads_before, calls_before = len(self.sii.uploads), sum(self.sii.calls.values())
         workers = self.workers(CRON_PROCESSES, "cron")
         storm = self.sii.storm(STORM_RATE, STORM_SEED, STORM_TIMEOUT)
