@@ -19,3 +19,4 @@ from . import pos_config
 from . import pos_order_dte_document
 from . import pos_order
 from . import pos_session
+from . import l10n_cl_dte_retention

@@ -196,7 +196,7 @@ class L10nClDteCaf(models.Model):
                FOR UPDATE
             """,
             company.id, document_type.id, today,
-        ))
+        ), log_exceptions=False)  # another posting holding the CAF is expected: Odoo retries the request
         row = self.env.cr.fetchone()
         if not row:
             raise UserError(

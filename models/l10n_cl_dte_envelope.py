@@ -35,10 +35,21 @@ class L10nClDteEnvelope(models.Model):
         readonly=True,
     )
     kind = fields.Selection([("EnvioDTE", "EnvioDTE"), ("EnvioBOLETA", "EnvioBOLETA")], required=True, readonly=True)
-    # The envelope's documents are of one model, any that carries a DTE (see _l10n_cl_dte_documents);
-    # these two list them in the form.
-    move_ids = fields.One2many("account.move", "l10n_cl_dte_envelope_id", string="Documents", readonly=True)
-    pos_order_ids = fields.One2many("pos.order", "l10n_cl_dte_envelope_id", string="POS Boletas", readonly=True)
+    # The envelope's documents are of one model, any that carries a DTE (see _l10n_cl_dte_documents).
+    # Each list only for those who may read its documents: an accountant without Point of Sale
+    # rights opens envelopes of invoices and sees those of boletas without their orders.
+    move_ids = fields.One2many(
+        "account.move", "l10n_cl_dte_envelope_id", string="Documents", readonly=True,
+        groups="account.group_account_invoice",
+    )
+    pos_order_ids = fields.One2many(
+        "pos.order", "l10n_cl_dte_envelope_id", string="POS Boletas", readonly=True,
+        groups="point_of_sale.group_pos_user",
+    )
+    document_model = fields.Selection(
+        [("account.move", "Invoices"), ("pos.order", "POS Boletas")], string="Documents Of",
+        compute="_compute_document_count",
+    )
     document_count = fields.Integer(compute="_compute_document_count")
     attachment_id = fields.Many2one("ir.attachment", string="Signed Envelope", readonly=True)
     track_id = fields.Char(string="SII Track ID", readonly=True, index=True, copy=False)
@@ -56,8 +67,11 @@ class L10nClDteEnvelope(models.Model):
             envelope.name = f"{envelope.kind or ''} {envelope.track_id or envelope.id or ''}".strip()
 
     def _compute_document_count(self):
+        # How many and of which kind is no secret of the documents: counted whatever the reader may open.
         for envelope in self:
-            envelope.document_count = len(envelope._l10n_cl_dte_documents())
+            documents = envelope.sudo()._l10n_cl_dte_documents()
+            envelope.document_count = len(documents)
+            envelope.document_model = documents._name if documents else False
 
     def _l10n_cl_dte_documents(self):
         """The envelope's documents: of one model among those that carry a DTE (invoices, POS orders...)."""
@@ -84,14 +98,28 @@ class L10nClDteEnvelope(models.Model):
             self.env["account.move"]._l10n_cl_dte_trigger("ir_cron_l10n_cl_dte_poll", min(self.mapped("next_poll_at")))
 
     def action_l10n_cl_dte_check_status(self):
+        """Ask the SII now; who may see the envelope may ask (the answers are recorded as the cron does)."""
+        self.check_access("read")
         self._l10n_cl_dte_poll()
 
     def action_l10n_cl_dte_retry(self):
         """Send the documents of a failed upload again (they were certainly not received)."""
+        self.check_access("read")
         for envelope in self.filtered(lambda e: e.state == "failed"):
-            documents = envelope._l10n_cl_dte_documents()
+            documents = envelope.sudo()._l10n_cl_dte_documents().with_env(self.env)
+            documents.check_access("write")
             documents.write({"l10n_cl_dte_next_try": fields.Datetime.now()})
             documents.action_l10n_cl_dte_send()
+
+    def action_l10n_cl_dte_download_xml(self):
+        """The signed envelope as a file to keep, never as an editable attachment record."""
+        self.ensure_one()
+        self.check_access("read")
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.attachment_id.id}?download=true",
+            "target": "self",
+        }
 
 
 class L10nClDteEnvelopeAnswer(models.Model):

@@ -156,6 +156,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
 
     def action_l10n_cl_dte_download_xml(self):
         self.ensure_one()
+        self.check_access("read")
         if not self.l10n_cl_dte_file_id:
             raise UserError(_("This document has no electronic document yet."))
         return {
@@ -202,7 +203,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
             now=fields.Datetime.now(),
             restrict=SQL("rec.id IN %s", tuple(ids) or (0,)) if ids is not None else SQL("TRUE"),
             limit=SEND_BATCH[kind],
-        ))
+        ), log_exceptions=False)  # a race with another worker is expected (and handled by the caller)
         documents = self.browse([row[0] for row in self.env.cr.fetchall()])
         alone = documents.filtered("l10n_cl_dte_send_alone")
         return alone[:1] if alone else documents
@@ -300,6 +301,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
 
     def action_l10n_cl_dte_send(self):
         """"Send now": the same path as the scheduled action, for these documents only."""
+        self.check_access("write")  # before the envelope is made as superuser
         for (company, kind), group in self.filtered("l10n_cl_dte_status").grouped(
             lambda d: (d.company_id, d._l10n_cl_dte_kind())
         ).items():
@@ -312,6 +314,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
 
     def action_l10n_cl_dte_check_status(self):
         """"Check status with SII": poll these documents' envelopes now."""
+        self.check_access("write")  # before the poll records the SII's answers as superuser
         self.l10n_cl_dte_envelope_id._l10n_cl_dte_poll()
 
     # --- answers ---------------------------------------------------------------------------

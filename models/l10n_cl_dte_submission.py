@@ -5,6 +5,10 @@ sent by the same cron; an envelope holds documents of one model only. The
 guarantees are those of :mod:`.l10n_cl_dte_sii_document`.
 """
 
+import functools
+
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -35,12 +39,24 @@ class L10nClDteEnvelope(models.Model):
         for company in self.env["res.company"].search([("l10n_cl_dte_environment", "!=", False)]):
             for model in self.env["l10n_cl_dte.sii.document"]._l10n_cl_dte_document_models():
                 for kind in ("EnvioDTE", "EnvioBOLETA"):
-                    while documents := self.env[model]._l10n_cl_dte_lock_pending(company, kind):
+                    lock = functools.partial(self.env[model]._l10n_cl_dte_lock_pending, company, kind)
+                    while documents := self._l10n_cl_dte_lock_or_leave(lock):
                         documents._l10n_cl_dte_send_locked(kind)
                         done += len(documents)
                         commit_batch(self.env)
                         self.env["ir.cron"]._notify_progress(done=done, remaining=self._l10n_cl_dte_count_pending())
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    @api.model
+    def _l10n_cl_dte_lock_or_leave(self, lock):
+        """What ``lock()`` locks, or nothing when another worker changed those rows since this
+        transaction began (REPEATABLE READ refuses to lock them): that worker has them, and the
+        next run takes what is left."""
+        try:
+            with self.env.cr.savepoint():
+                return lock()
+        except psycopg2.errors.SerializationFailure:
+            return None
 
     @api.model
     def _l10n_cl_dte_count_pending(self):
@@ -95,7 +111,7 @@ class L10nClDteEnvelope(models.Model):
     @api.model
     def _cron_l10n_cl_dte_poll(self):
         done = 0
-        while envelopes := self._l10n_cl_dte_lock_due_envelopes():
+        while envelopes := self._l10n_cl_dte_lock_or_leave(self._l10n_cl_dte_lock_due_envelopes):
             envelopes._l10n_cl_dte_poll()
             done += len(envelopes)
             commit_batch(self.env)
@@ -112,7 +128,7 @@ class L10nClDteEnvelope(models.Model):
              LIMIT %s %s
             """,
             WAITING_STATES, fields.Datetime.now(), POLL_BATCH, SQL("FOR UPDATE SKIP LOCKED") if lock else SQL(),
-        ))
+        ), log_exceptions=False)  # a race with another worker is expected: see _l10n_cl_dte_lock_or_leave
         return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
 
     def _l10n_cl_dte_poll(self):

@@ -12,3 +12,7 @@ from . import test_pos_tour
 from . import test_pos_boleta
 from . import test_pos_submission
 from . import test_pos_folio_concurrency
+from . import test_system_level
+from . import test_dte_retention
+from . import test_dte_secrets_rpc
+from . import test_dte_rights

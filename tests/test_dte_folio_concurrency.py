@@ -51,7 +51,7 @@ class TestFolioConcurrency(CommittedRowsCase):
     def _remove_committed_rows(self):
         with self.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            env["l10n_cl_dte.caf"].browse(self.caf_id).unlink()
+            env["l10n_cl_dte.caf"].browse(self.caf_id).active = False  # it issued folios: kept
             parameters = env["ir.config_parameter"]
             parameters.set_param("l10n_cl_dte.simulator_sii_public_key", self.previous_key or False)
             parameters.set_param("l10n_cl_dte.simulator_sii_idk", self.previous_idk or False)

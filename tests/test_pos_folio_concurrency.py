@@ -1,14 +1,19 @@
 import threading
-import time
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, Command, api, fields
+from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..sii_engine import identities
-from .committed_company import CommittedRowsCase, create_chilean_company
+from .committed_company import (
+    CommittedRowsCase,
+    archive_committed_company,
+    create_chilean_company,
+    open_tills,
+    paid_order_data,
+)
 
 ORDERS_PER_TILL = 8
 WORKER_TIMEOUT = 120
@@ -35,24 +40,7 @@ class TestPosFolioConcurrency(CommittedRowsCase):
             cr.commit()
             cls.refs = create_chilean_company(env, cls.authority, "POS Concurrency Co", caf_types=(39,))
             cls.created["company"] = cls.refs["company"]
-            env = env(context={"allowed_company_ids": [cls.refs["company"]]})
-            company = env["res.company"].browse(cls.refs["company"])
-            cls.sessions = []
-            for name in ("Caja 1", "Caja 2"):
-                # A cash payment method (and journal) serves one POS only.
-                journal = env["account.journal"].create({
-                    "name": f"Efectivo {name}", "code": f"CJ{name[-1]}", "type": "cash", "company_id": company.id,
-                })
-                method = env["pos.payment.method"].create({
-                    "name": f"Efectivo {name}", "journal_id": journal.id, "company_id": company.id,
-                })
-                config = env["pos.config"].create({
-                    "name": name, "company_id": company.id, "invoice_journal_id": cls.refs["journal"],
-                    "payment_method_ids": [Command.set(method.ids)],
-                })
-                config.open_ui()
-                config.current_session_id.set_opening_control(0, None)
-                cls.sessions.append((config.current_session_id.id, config.pricelist_id.id, method.id))
+            cls.sessions = open_tills(env, cls.refs, ("Caja 1", "Caja 2"))
             cr.commit()
 
 
@@ -65,29 +53,8 @@ class TestPosFolioConcurrency(CommittedRowsCase):
                 parameters.set_param("l10n_cl_dte.simulator_sii_public_key", cls.created["previous_key"] or False)
                 parameters.set_param("l10n_cl_dte.simulator_sii_idk", cls.created["previous_idk"] or False)
             if company_id := cls.created.get("company"):
-                env["pos.config"].with_context(active_test=False).search([("company_id", "=", company_id)]).write(
-                    {"active": False}
-                )
-                env["res.company"].browse(company_id).write({"active": False, "l10n_cl_dte_environment": False})
+                archive_committed_company(env, company_id)
             cr.commit()
-
-    def order_data(self, session_id, pricelist_id, method_id, index):
-        total = 1190.0 * (index + 1)
-        uuid = f"till{session_id}-{index}-{time.monotonic_ns()}"
-        return {
-            "uuid": uuid, "name": f"Order {uuid}", "session_id": session_id, "user_id": SUPERUSER_ID,
-            "sequence_number": index + 1, "date_order": fields.Datetime.to_string(fields.Datetime.now()),
-            "pricelist_id": pricelist_id, "partner_id": False, "to_invoice": False,
-            "lines": [Command.create({
-                "product_id": self.refs["product"], "qty": index + 1, "price_unit": 1000.0,
-                "price_subtotal": 1000.0 * (index + 1), "price_subtotal_incl": total,
-                "tax_ids": [Command.set([self.refs["tax"]])], "full_product_name": "Asesoria",
-            })],
-            "payment_ids": [Command.create({"amount": total, "name": fields.Datetime.now(),
-                                            "payment_method_id": method_id})],
-            "amount_paid": total, "amount_total": total, "amount_tax": total - 1000.0 * (index + 1),
-            "amount_return": 0, "state": "paid", "last_order_preparation_change": "{}",
-        }
 
     def till(self, session_id, pricelist_id, method_id, results, errors):
         """One till: each order is one request, committed; a serialization failure is retried as Odoo does."""
@@ -95,7 +62,7 @@ class TestPosFolioConcurrency(CommittedRowsCase):
             with self.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.refs["company"]]})
                 for index in range(ORDERS_PER_TILL):
-                    data = self.order_data(session_id, pricelist_id, method_id, index)
+                    data = paid_order_data(self.refs, (session_id, pricelist_id, method_id), index, SUPERUSER_ID)
                     for _attempt in range(10):
                         try:
                             with mute_logger("odoo.sql_db"):

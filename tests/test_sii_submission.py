@@ -162,7 +162,11 @@ class TestSiiSubmission(TestClDteCommon):
     def test_one_invalid_document_does_not_stop_the_others(self):
         moves = self.post_invoices(3)
         broken = moves[1]
-        broken.l10n_cl_dte_file_id.raw = broken.l10n_cl_dte_file_id.raw.replace(b"<TipoDTE>33</TipoDTE>", b"")
+        # Signed XML cannot be altered: a broken one (as a stamping bug would make) takes its place before sending.
+        broken.l10n_cl_dte_file_id = self.env["ir.attachment"].create({
+            "name": "broken.xml", "res_model": broken._name, "res_id": broken.id,
+            "raw": broken.l10n_cl_dte_file_id.raw.replace(b"<TipoDTE>33</TipoDTE>", b""),
+        })
         self.Envelope._cron_l10n_cl_dte_send()
         self.assertEqual(broken.l10n_cl_dte_status, "send_failed")
         self.assertIn("schema", broken.l10n_cl_dte_sii_message)

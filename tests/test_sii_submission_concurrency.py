@@ -14,13 +14,13 @@ import traceback
 from unittest.mock import patch
 
 import odoo
-from odoo import SUPERUSER_ID, Command, api, fields
+from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 
 from ..models import l10n_cl_dte_sii_document as submission
 from ..sii_engine import identities
 from ..sii_engine.simulator import start_simulator
-from .committed_company import CommittedRowsCase, create_chilean_company
+from .committed_company import CommittedRowsCase, archive_committed_company, create_chilean_company, invoice_values
 from .common import SimulatorRequestsMixin
 
 _logger = logging.getLogger(__name__)
@@ -71,13 +71,7 @@ class TestSiiSubmissionConcurrency(SimulatorRequestsMixin, CommittedRowsCase):
                 parameters.set_param("l10n_cl_dte.simulator_sii_idk", created["previous_idk"] or False)
             cr.execute("DELETE FROM l10n_cl_dte_token WHERE id > %s", (created.get("token_floor", 0),))
             if company_id := created.get("company"):
-                # Posted (stamped) invoices cannot be deleted: their envelopes and the company's setup can.
-                envelopes = env["l10n_cl_dte.envelope"].search([("company_id", "=", company_id)])
-                attachments = envelopes.attachment_id
-                envelopes.unlink()  # their answers go with them, and (usually) their attachments
-                attachments.exists().unlink()
-                company = env["res.company"].browse(company_id)
-                company.write({"active": False, "l10n_cl_dte_environment": False})
+                archive_committed_company(env, company_id)
             if created.get("customer"):
                 env["res.partner"].browse(created["customer"]).active = False
             if created.get("product"):
@@ -113,25 +107,7 @@ class TestSiiSubmissionConcurrency(SimulatorRequestsMixin, CommittedRowsCase):
         """Post ``count`` invoices (1 to 3 lines) in one committed transaction; return their ids."""
         with self.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.refs["company"]]})
-            moves = env["account.move"].create([
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": self.refs["customer"],
-                    "journal_id": self.refs["journal"],
-                    "invoice_date": fields.Date.context_today(env["account.move"]),
-                    "l10n_latam_document_type_id": self.refs["doc_33"],
-                    "invoice_line_ids": [
-                        Command.create({
-                            "product_id": self.refs["product"],
-                            "quantity": 1 + line,
-                            "price_unit": 1000.0 + 10 * index + line,
-                            "tax_ids": [Command.set([self.refs["tax"]])],
-                        })
-                        for line in range(1 + index % 3)
-                    ],
-                }
-                for index in range(count)
-            ])
+            moves = env["account.move"].create(invoice_values(self.refs, count))
             moves.action_post()
             self.assertEqual(set(moves.mapped("l10n_cl_dte_status")), {"to_send"})
             cr.commit()

@@ -14,7 +14,8 @@ class L10nClDteCafUpload(models.TransientModel):
     _transient_max_hours = 0.25
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    file = fields.Binary(string="CAF File (XML)", required=True)
+    # attachment=False: the folio key never becomes an ir.attachment, not even for the wizard's lifetime.
+    file = fields.Binary(string="CAF File (XML)", required=True, attachment=False)
     file_name = fields.Char()
 
     def action_upload(self):

@@ -14,7 +14,8 @@ class L10nClDteCertificateUpload(models.TransientModel):
     _transient_max_hours = 0.25
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    file = fields.Binary(string="Certificate File (.pfx, .p12)", required=True)
+    # attachment=False: the key never becomes an ir.attachment, not even for the wizard's lifetime.
+    file = fields.Binary(string="Certificate File (.pfx, .p12)", required=True, attachment=False)
     file_name = fields.Char()
     password = fields.Char(required=True)
     user_ids = fields.Many2many("res.users", string="Restrict to Users")

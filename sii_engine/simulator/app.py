@@ -215,6 +215,10 @@ class SiiSimulator:
     def _faulty(self, fault, handler, request):
         kind = fault.kind
         if kind == "timeout":
+            if fault.process:  # received and answered at once, the answer held back (a client dying meanwhile)
+                response = handler(self, request)
+                self.stopping.wait(fault.seconds)
+                return response
             self.stopping.wait(fault.seconds)
             return handler(self, request)
         if kind == "expired_token":

@@ -4,7 +4,9 @@ Kinds (``Fault.kind``):
 
 * ``timeout``: wait ``seconds`` (longer than the client's timeout), then answer
   normally. The request *is* processed: an upload that times out on the client
-  side was still received, as happens with the real SII.
+  side was still received, as happens with the real SII. With ``process=True``
+  it is processed first and only its answer waits: the upload is registered
+  while the client still waits (for a test to kill the client then).
 * ``reset``: close the connection without any answer (TCP RST).
 * ``http_500``: HTTP 500 with an HTML error page.
 * ``html``: HTTP 200 with an HTML page (the SII's maintenance page) instead of XML/JSON.
@@ -19,7 +21,7 @@ Kinds (``Fault.kind``):
   Interno ... reintentar más tarde", without processing the request.
 
 ``process=True`` makes the simulator handle the request before it answers with
-the fault (kinds reset, http_500, html, error_text, rate_limit): the upload is
+the fault (kinds timeout, reset, http_500, html, error_text, rate_limit): the upload is
 received but the client never learns its track id.
 """
 

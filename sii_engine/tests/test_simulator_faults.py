@@ -63,6 +63,21 @@ def test_timeout_the_upload_is_received_although_the_client_gave_up(sii, cafs, s
     assert sii.app.faults.applied == [("DTEUpload", "timeout")]
 
 
+def test_timeout_processed_first_registers_the_upload_while_the_answer_waits(sii, cafs, signer):
+    token = soap_token(sii.base_url, signer)
+    data = envelope_of([issue(cafs, signer, "33_001_simple", 302)], signer)
+    sii.app.inject_fault("DTEUpload", "timeout", seconds=3, process=True)
+    answered = []
+    client = threading.Thread(target=lambda: answered.append(upload(sii.base_url, token, data)))
+    client.start()
+    # Registered (with its track id) while the client is still waiting for the answer.
+    assert _wait_for(lambda: sii.app.upload_count("DTEUpload", status=0) == 1, seconds=2.5)
+    assert not answered
+    client.join(10)
+    assert recepcion(answered[0]).findtext("STATUS") == "0"
+    assert sii.app.faults.applied == [("DTEUpload", "timeout")]
+
+
 def test_reset_closes_the_connection_without_answer(sii, cafs, signer):
     token = soap_token(sii.base_url, signer)
     sii.app.inject_fault("DTEUpload", "reset")
