@@ -26,7 +26,6 @@ from odoo.exceptions import UserError
 
 from .l10n_cl_dte_envelope import WAITING_STATES
 from .l10n_cl_dte_sii_document import SENT_STATES
-from .l10n_cl_dte_submission import DOCUMENT_MODELS
 
 KEPT_ATTACHMENT_FIELDS = frozenset(
     {"datas", "raw", "db_datas", "store_fname", "url", "type", "res_model", "res_id", "res_field", "checksum"}
@@ -53,8 +52,9 @@ class IrAttachment(models.Model):
     def _l10n_cl_dte_kept(self):
         """The attachments among these holding an issued DTE's or an envelope's signed XML."""
         owners = {}
+        models_kept = {*self.env["l10n_cl_dte.sii.document"]._l10n_cl_dte_document_models(), ENVELOPE_MODEL}
         for attachment in self.sudo():
-            if attachment.res_model in (*DOCUMENT_MODELS, ENVELOPE_MODEL) and attachment.res_id:
+            if attachment.res_model in models_kept and attachment.res_id:
                 owners.setdefault(attachment.res_model, set()).add(attachment.res_id)
         kept = set()
         for model_name, res_ids in owners.items():

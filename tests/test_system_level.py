@@ -290,7 +290,8 @@ class TestSystemLevel(CommittedRowsCase):
             len(received), len(envelopes),
         )
         self.assertFalse(errors, "\n".join(errors))
-        self.assertEqual(storm.kinds(), KINDS, "every kind of fault was injected")
+        # The registry's own fault (RCV) is met by the reception tests: the send and poll crons never call it.
+        self.assertEqual(storm.kinds(), KINDS - {"rcv_internal_error"}, "every kind of fault was injected")
         self.assertGreaterEqual(len(failing) / calls, 0.30, "at least 30 % of the SII calls failed")
 
         # Every document reached a final state, nothing is left on its way.
