@@ -1,0 +1,146 @@
+"""The real test set's cases issued as DTEs: amounts by the SII's rules, references, envelope, simulator."""
+
+import datetime
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from sii_engine import verify
+from sii_engine.certification import issue, setfile
+from sii_engine.document import Issuer, Receiver
+from sii_engine.errors import DocumentError
+from sii_engine.simulator import SiiSimulator, start_simulator
+from sii_engine.tests.conftest import ISSUER_NAME, ISSUER_RUT
+from sii_engine.transport import MemoryTokenCache, SiiClient
+from sii_engine.xmlutil import SII_NS
+
+REAL_SET = Path(__file__).parent / "fixtures" / "sets" / "SIISetDePruebas762352915-05.txt"
+ISSUE_DATE = datetime.date(2026, 12, 3)
+TIMESTAMP = datetime.datetime(2026, 12, 3, 10, 0, 0)
+RESOLUTION = {"resolution_date": datetime.date(2026, 11, 30), "resolution_number": 0}
+ISSUER = Issuer(rut=ISSUER_RUT, name=ISSUER_NAME, activity="Venta al por menor de articulos de ferreteria",
+                economic_activities=(475201,), address="Av. Providencia 1234", commune="Providencia", city="Santiago")
+RECEIVER = Receiver(rut="77777777-7", name="Cliente Ejemplo Limitada", activity="Comercio al por mayor",
+                    address="Calle Falsa 123", commune="Santiago", city="Santiago")
+
+
+@pytest.fixture(scope="module")
+def sets():
+    return {test_set.kind: test_set for test_set in setfile.parse_set_file(REAL_SET.read_bytes())}
+
+
+@pytest.fixture(scope="module")
+def cafs(caf_factory):
+    return {document_type: caf_factory(document_type) for document_type in (33, 46, 52, 56, 61)}
+
+
+def _issue(test_set, cafs, certificate, first_folios=None):
+    return issue.issue_set(test_set, issuer=ISSUER, receiver=RECEIVER, cafs=cafs, certificate=certificate,
+                           issue_date=ISSUE_DATE, first_folios=first_folios, timestamp=TIMESTAMP)
+
+
+@pytest.fixture(scope="module")
+def basic(sets, cafs, certificate):
+    return {case.case_id: case for case in _issue(sets[setfile.BASICO], cafs, certificate, {33: 101, 61: 201})}
+
+
+def _totals(issued):
+    totals = issued.issued.totals
+    return totals.net, totals.exempt, totals.vat, totals.total
+
+
+def test_basic_set_amounts_follow_the_sii_rules(basic):
+    # 168 × 3490 + 71 × 5813, VAT 19% rounded half up.
+    assert _totals(basic["4352553-1"]) == (999043, None, 189818, 1188861)
+    # Line discounts: 759 × 5874 − 10% (445 837) and 703 × 4925 − 23% (796 323).
+    assert _totals(basic["4352553-2"]) == (4012529 + 2665952, None, 1268911, 7947392)
+    # The exempt service is outside the VAT.
+    assert _totals(basic["4352553-3"]) == (63 * 6868 + 236 * 4020, 35292, 262467, 1679163)
+    # 22% global discount on the taxed lines only: (2 450 466 + 1 260 700) − 816 457; the exempt 13 666 untouched.
+    assert _totals(basic["4352553-4"]) == (2894709, 13666, 549995, 2894709 + 13666 + 549995)
+
+
+def test_notes_follow_their_reason(basic):
+    correction, returned, annulment, debit = (basic[f"4352553-{n}"] for n in (5, 6, 7, 8))
+    assert _totals(correction) == (0, None, 0, 0)  # corrects a text: no amounts
+    # Only the returned quantities, at the invoice's prices and line discounts:
+    # 278 × 5874 − 10% and 477 × 4925 − 23%.
+    assert _totals(returned) == (1469675 + 1808903, None, 622930, 3901508)
+    assert _totals(annulment) == _totals(basic["4352553-3"])  # annuls the whole invoice
+    assert _totals(debit) == _totals(correction)  # annuls the text-correcting note
+
+
+def _references(issued):
+    root = etree.fromstring(issued.issued.xml)
+    return [(ref.findtext(f"{{{SII_NS}}}TpoDocRef"), ref.findtext(f"{{{SII_NS}}}FolioRef"),
+             ref.findtext(f"{{{SII_NS}}}CodRef"), ref.findtext(f"{{{SII_NS}}}RazonRef"))
+            for ref in root.iter(f"{{{SII_NS}}}Referencia")]
+
+
+def test_every_document_cites_its_case_and_the_folio_of_the_case_it_modifies(basic):
+    assert [(case.document_type, case.folio) for case in basic.values()] == [
+        (33, 101), (33, 102), (33, 103), (33, 104), (61, 201), (61, 202), (61, 203), (56, 1)]
+    for case_id, issued in basic.items():
+        assert _references(issued)[0] == ("SET", "4352553", None, f"CASO {case_id}")
+    assert _references(basic["4352553-5"])[1] == ("33", "101", "2", "CORRIGE GIRO DEL RECEPTOR")
+    assert _references(basic["4352553-6"])[1] == ("33", "102", "3", "DEVOLUCION DE MERCADERIAS")
+    assert _references(basic["4352553-7"])[1] == ("33", "103", "1", "ANULA FACTURA")
+    assert _references(basic["4352553-8"])[1] == ("61", "201", "1", "ANULA NOTA DE CREDITO ELECTRONICA")
+
+
+def test_guides_and_purchase_invoices(sets, cafs, certificate):
+    guides = _issue(sets[setfile.GUIA_DESPACHO], cafs, certificate)
+    transfer = etree.fromstring(guides[0].issued.xml)
+    assert transfer.findtext(f".//{{{SII_NS}}}IndTraslado") == "5"
+    assert transfer.findtext(f".//{{{SII_NS}}}RUTRecep") == ISSUER_RUT  # an internal transfer
+    assert [node.text for node in transfer.iter(f"{{{SII_NS}}}QtyItem")] == ["68", "92", "56"]
+    assert [guide.total for guide in guides[1:]] == [1929471, 1465512]
+    purchases = _issue(sets[setfile.FACTURA_COMPRA], cafs, certificate)
+    invoice, note, debit = purchases
+    # The buyer retains the whole VAT (ImptoReten 15): the total is the net.
+    assert invoice.issued.totals.additional_taxes[0][0] == 15
+    assert invoice.total == invoice.issued.totals.net == 471 * 3950 + 26 * 2074
+    assert note.total == 157 * 3950 + 9 * 2074 and debit.total == note.total
+
+
+def test_missing_caf_and_exhausted_caf_are_refused(sets, cafs, certificate, caf_factory):
+    with pytest.raises(DocumentError, match="needs a CAF for document type 61"):
+        _issue(sets[setfile.BASICO], {33: cafs[33], 56: cafs[56]}, certificate)
+    with pytest.raises(DocumentError, match="has no folio 1001"):
+        _issue(sets[setfile.BASICO], cafs, certificate, {33: 998})
+
+
+@pytest.fixture(scope="module")
+def basic_envelope(basic, certificate):
+    return issue.set_envelope(list(basic.values()), issuer_rut=ISSUER_RUT, certificate=certificate,
+                              timestamp=TIMESTAMP, **RESOLUTION)
+
+
+def test_envelope_verifies(basic_envelope, authority):
+    report = verify.verify_file(basic_envelope, authority.trusted_keys(), today=ISSUE_DATE)
+    assert report.ok, report.format()
+    assert report.kind == "EnvioDTE"
+    root = etree.fromstring(basic_envelope)
+    assert root.findtext(f".//{{{SII_NS}}}RutReceptor") == "60803000-K"
+    assert len(root.findall(f".//{{{SII_NS}}}DTE")) == 8
+
+
+def test_simulator_accepts_the_set(basic_envelope, basic, authority, certificate):
+    with start_simulator(SiiSimulator(authority=authority, processing_polls=1)) as sii:
+        client = SiiClient("certification", certificate, ISSUER_RUT, base_url=sii.base_url,
+                           token_cache=MemoryTokenCache(), timeout=(2.0, 5.0))
+        try:
+            track_id = client.upload_envelope(basic_envelope).track_id
+            status = None
+            for _ in range(5):
+                status = client.envelope_status(track_id)
+                if status.final:
+                    break
+            assert status.accepted, status
+            assert {count.document_type: count.accepted for count in status.counts} == {33: 4, 61: 3, 56: 1}
+            returned = basic["4352553-6"]
+            answer = client.document_status(61, returned.folio, ISSUE_DATE, returned.total, RECEIVER.rut)
+            assert answer.code == "DOK"
+        finally:
+            client.close()
