@@ -102,7 +102,7 @@ def purchase_entries(test_set, *, date, supplier_rut, supplier_name=""):
     return entries
 
 
-def _add(parent, tag, value):
+def add(parent, tag, value):
     if value is None:
         return None
     element = etree.SubElement(parent, f"{{{SII_NS}}}{tag}")
@@ -116,7 +116,7 @@ def _text(value):
     return str(value)
 
 
-def _rate(value):
+def rate_text(value):
     return format(Decimal(value).quantize(Decimal("0.01")), "f")
 
 
@@ -133,30 +133,48 @@ def build_book(operation, entries, *, issuer_rut, sender_rut, period, resolution
         raise DocumentError(reason="the book has no documents")
     if any(entry.common_use_vat for entry in entries) and proportionality_factor is None:
         raise DocumentError(reason="common-use VAT needs the proportionality factor (FctProp)")
-    timestamp = (timestamp or datetime.datetime.now()).replace(microsecond=0)
-    root = etree.Element(f"{{{SII_NS}}}LibroCompraVenta", nsmap={None: SII_NS, "xsi": _XSI}, version="1.0")
-    root.set(f"{{{_XSI}}}schemaLocation", f"{SII_NS} {SCHEMA}")
-    book = etree.SubElement(root, f"{{{SII_NS}}}EnvioLibro", ID=BOOK_ID)
-    cover = etree.SubElement(book, f"{{{SII_NS}}}Caratula")
-    for tag, value in (
+    root, book = book_root("LibroCompraVenta", SCHEMA, BOOK_ID, (
+        *cover_head(issuer_rut, sender_rut, period, resolution_date, resolution_number),
+        ("TipoOperacion", operation),
+        ("TipoLibro", "ESPECIAL"),
+        ("TipoEnvio", "TOTAL"),
+        ("FolioNotificacion", int(notification_folio)),
+    ))
+    _summary(etree.SubElement(book, f"{{{SII_NS}}}ResumenPeriodo"), entries, proportionality_factor)
+    for entry in entries:
+        _detail(etree.SubElement(book, f"{{{SII_NS}}}Detalle"), entry)
+    return sign_book(root, book, BOOK_ID, SCHEMA, certificate, timestamp, validate)
+
+
+def cover_head(issuer_rut, sender_rut, period, resolution_date, resolution_number):
+    """The first fields of every book's ``Caratula``: who, which period, under which resolution."""
+    return (
         ("RutEmisorLibro", rut_module.normalize(issuer_rut)),
         ("RutEnvia", rut_module.normalize(sender_rut)),
         ("PeriodoTributario", period),
         ("FchResol", resolution_date.isoformat()),
         ("NroResol", int(resolution_number)),
-        ("TipoOperacion", operation),
-        ("TipoLibro", "ESPECIAL"),
-        ("TipoEnvio", "TOTAL"),
-        ("FolioNotificacion", int(notification_folio)),
-    ):
-        _add(cover, tag, value)
-    _summary(etree.SubElement(book, f"{{{SII_NS}}}ResumenPeriodo"), entries, proportionality_factor)
-    for entry in entries:
-        _detail(etree.SubElement(book, f"{{{SII_NS}}}Detalle"), entry)
-    _add(book, "TmstFirma", timestamp.strftime("%Y-%m-%dT%H:%M:%S"))
-    signature_module.sign_reference(root, BOOK_ID, certificate)
+    )
+
+
+def book_root(tag, schema, book_id, cover_fields):
+    """``(root, EnvioLibro)`` of a book with its ``Caratula`` (``cover_fields``: (tag, value) in order)."""
+    root = etree.Element(f"{{{SII_NS}}}{tag}", nsmap={None: SII_NS, "xsi": _XSI}, version="1.0")
+    root.set(f"{{{_XSI}}}schemaLocation", f"{SII_NS} {schema}")
+    book = etree.SubElement(root, f"{{{SII_NS}}}EnvioLibro", ID=book_id)
+    cover = etree.SubElement(book, f"{{{SII_NS}}}Caratula")
+    for cover_tag, value in cover_fields:
+        add(cover, cover_tag, value)
+    return root, book
+
+
+def sign_book(root, book, book_id, schema, certificate, timestamp=None, validate=True):
+    """Stamp ``TmstFirma``, sign ``EnvioLibro`` and validate: the book's bytes, ISO-8859-1."""
+    timestamp = (timestamp or datetime.datetime.now()).replace(microsecond=0)
+    add(book, "TmstFirma", timestamp.strftime("%Y-%m-%dT%H:%M:%S"))
+    signature_module.sign_reference(root, book_id, certificate)
     if validate:
-        schema_module.validate(root, SCHEMA)
+        schema_module.validate(root, schema)
     return XML_DECLARATION + etree.tostring(root, encoding="ISO-8859-1", xml_declaration=False)
 
 
@@ -166,11 +184,11 @@ def _summary(summary, entries, factor):
         by_type.setdefault(entry.document_type, []).append(entry)
     for document_type, group in by_type.items():
         totals = etree.SubElement(summary, f"{{{SII_NS}}}TotalesPeriodo")
-        _add(totals, "TpoDoc", document_type)
-        _add(totals, "TotDoc", len(group))
-        _add(totals, "TotMntExe", sum(entry.exempt for entry in group))
-        _add(totals, "TotMntNeto", sum(entry.net for entry in group))
-        _add(totals, "TotMntIVA", sum(entry.vat for entry in group))
+        add(totals, "TpoDoc", document_type)
+        add(totals, "TotDoc", len(group))
+        add(totals, "TotMntExe", sum(entry.exempt for entry in group))
+        add(totals, "TotMntNeto", sum(entry.net for entry in group))
+        add(totals, "TotMntIVA", sum(entry.vat for entry in group))
         non_recoverable = OrderedDict()
         for entry in group:
             if entry.non_recoverable:
@@ -179,46 +197,46 @@ def _summary(summary, entries, factor):
                 non_recoverable[code] = (count + 1, total + amount)
         for code, (count, amount) in non_recoverable.items():
             element = etree.SubElement(totals, f"{{{SII_NS}}}TotIVANoRec")
-            _add(element, "CodIVANoRec", code)
-            _add(element, "TotOpIVANoRec", count)
-            _add(element, "TotMntIVANoRec", amount)
+            add(element, "CodIVANoRec", code)
+            add(element, "TotOpIVANoRec", count)
+            add(element, "TotMntIVANoRec", amount)
         common = [entry.common_use_vat for entry in group if entry.common_use_vat]
         if common:
-            _add(totals, "TotOpIVAUsoComun", len(common))
-            _add(totals, "TotIVAUsoComun", sum(common))
-            _add(totals, "FctProp", _rate(factor))
-            _add(totals, "TotCredIVAUsoComun", round_amount(sum(common) * Decimal(factor)))
+            add(totals, "TotOpIVAUsoComun", len(common))
+            add(totals, "TotIVAUsoComun", sum(common))
+            add(totals, "FctProp", rate_text(factor))
+            add(totals, "TotCredIVAUsoComun", round_amount(sum(common) * Decimal(factor)))
         other = OrderedDict()
         for entry in group:
             for code, _rate_value, amount in entry.other_taxes:
                 other[code] = other.get(code, 0) + amount
         for code, amount in other.items():
             element = etree.SubElement(totals, f"{{{SII_NS}}}TotOtrosImp")
-            _add(element, "CodImp", code)
-            _add(element, "TotMntImp", amount)
-        _add(totals, "TotMntTotal", sum(entry.computed_total() for entry in group))
+            add(element, "CodImp", code)
+            add(element, "TotMntImp", amount)
+        add(totals, "TotMntTotal", sum(entry.computed_total() for entry in group))
 
 
 def _detail(detail, entry):
-    _add(detail, "TpoDoc", entry.document_type)
-    _add(detail, "NroDoc", entry.folio)
+    add(detail, "TpoDoc", entry.document_type)
+    add(detail, "NroDoc", entry.folio)
     if entry.net or entry.vat or entry.common_use_vat or entry.non_recoverable:
-        _add(detail, "TasaImp", _rate(VAT_RATE))
-    _add(detail, "FchDoc", entry.date.isoformat())
-    _add(detail, "RUTDoc", rut_module.normalize(entry.rut))
+        add(detail, "TasaImp", rate_text(VAT_RATE))
+    add(detail, "FchDoc", entry.date.isoformat())
+    add(detail, "RUTDoc", rut_module.normalize(entry.rut))
     if entry.name:
-        _add(detail, "RznSoc", clean_text(entry.name, 50))
-    _add(detail, "MntExe", entry.exempt or None)
-    _add(detail, "MntNeto", entry.net or None)
-    _add(detail, "MntIVA", entry.vat if entry.net else None)
+        add(detail, "RznSoc", clean_text(entry.name, 50))
+    add(detail, "MntExe", entry.exempt or None)
+    add(detail, "MntNeto", entry.net or None)
+    add(detail, "MntIVA", entry.vat if entry.net else None)
     if entry.non_recoverable:
         element = etree.SubElement(detail, f"{{{SII_NS}}}IVANoRec")
-        _add(element, "CodIVANoRec", entry.non_recoverable[0])
-        _add(element, "MntIVANoRec", entry.non_recoverable[1])
-    _add(detail, "IVAUsoComun", entry.common_use_vat)
+        add(element, "CodIVANoRec", entry.non_recoverable[0])
+        add(element, "MntIVANoRec", entry.non_recoverable[1])
+    add(detail, "IVAUsoComun", entry.common_use_vat)
     for code, rate, amount in entry.other_taxes:
         element = etree.SubElement(detail, f"{{{SII_NS}}}OtrosImp")
-        _add(element, "CodImp", code)
-        _add(element, "TasaImp", _rate(rate))
-        _add(element, "MntImp", amount)
-    _add(detail, "MntTotal", entry.computed_total())
+        add(element, "CodImp", code)
+        add(element, "TasaImp", rate_text(rate))
+        add(element, "MntImp", amount)
+    add(detail, "MntTotal", entry.computed_total())
