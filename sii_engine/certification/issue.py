@@ -140,10 +140,13 @@ def _note_detail(case, target):
 
 
 def issue_set(test_set, *, issuer, receiver, cafs, certificate, issue_date=None, first_folios=None,
-              timestamp=None):
-    """Every case of ``test_set`` stamped and signed, in the set's order: a list of :class:`IssuedCase`."""
+              timestamp=None, folios=None):
+    """Every case of ``test_set`` stamped and signed, in the set's order: a list of :class:`IssuedCase`.
+
+    ``folios`` (a :class:`FolioSource`) shares the folio count between sets that issue the same types.
+    """
     issue_date = issue_date or datetime.date.today()
-    folios = FolioSource(cafs, first_folios)
+    folios = folios or FolioSource(cafs, first_folios)
     earlier, issued = {}, []
     for case in test_set.cases:
         folio = folios.take(case.document_type, case.case_id)
