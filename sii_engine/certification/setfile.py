@@ -17,6 +17,7 @@ except for the few instructions the books depend on (the proportionality
 factor of common-use VAT, the guías invoiced or cancelled).
 """
 
+import csv
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -177,6 +178,7 @@ class ItemLine:
     amount: Decimal = None  # VALOR LINEA: the line's value without a quantity (exports)
     exempt: bool = False  # the name says EXENTO
     line_no: int = 0
+    reduce: Decimal = None  # boleta sets: how much a later note takes off this line (Rebajar)
 
 
 @dataclass(frozen=True)
@@ -238,6 +240,7 @@ class Case:
     export: ExportData = None
     prices_from_reference: bool = False  # "LOS PRECIOS UNITARIOS … DEBEN SER LOS MISMOS DE LA FACTURA"
     line_no: int = 0
+    annul: bool = False  # boleta sets: a later note annuls this boleta (Anular)
 
     @property
     def attention(self):
@@ -662,3 +665,53 @@ def _case_id(text):
 def parse_set_file(data):
     """Every set of an SII set-de-pruebas file (bytes or text) as :class:`CertificationSet`."""
     return _Parser(decode(data)).parse()
+
+
+# --- boleta sets ---------------------------------------------------------------------------
+#
+# The boleta set as LibreDTE's example writes it: a CSV (";") with the columns
+# Folio;IndExe;NmbItem;QtyItem;UnmdItem;PrcItem;Anular;Rebajar. A row with a Folio opens
+# a case (a boleta); the rows after it without one are its further lines.
+
+BOLETA_COLUMNS = ("Folio", "IndExe", "NmbItem", "QtyItem", "UnmdItem", "PrcItem", "Anular", "Rebajar")
+
+
+def parse_boleta_set(data, attention="BOLETA"):
+    """The cases of a boleta set (CSV) as one :class:`CertificationSet` of kind :data:`BOLETA`."""
+    text = decode(data)
+    rows = csv.reader(text.splitlines(), delimiter=";")
+    header = next(rows, None)
+    if header is None or tuple(column.strip() for column in header) != BOLETA_COLUMNS:
+        raise SetFileError(line=1, reason="the boleta set's header must be " + ";".join(BOLETA_COLUMNS))
+    test_set = CertificationSet(kind=BOLETA, attention=attention, line_no=1)
+    for line_no, row in enumerate(rows, 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(BOLETA_COLUMNS) or any(len(cell) > MAX_LINE_LENGTH for cell in row):
+            raise SetFileError(line=line_no, reason=f"a boleta row has {len(BOLETA_COLUMNS)} fields separated by ';'")
+        folio, exempt, name, quantity, unit, price, annul, reduce = (cell.strip() for cell in row)
+        if folio:
+            if not folio.isdigit() or len(test_set.cases) >= MAX_CASES:
+                raise SetFileError(line=line_no, reason=f"the case number {folio!r} must be a number "
+                                                        f"(at most {MAX_CASES} cases)")
+            case_id = f"{attention}-{int(folio)}"
+            if test_set.case(case_id):
+                raise SetFileError(line=line_no, reason=f"the case {folio} appears twice")
+            test_set.cases.append(Case(case_id=case_id, document_type=codes.BOLETA, line_no=line_no,
+                                       annul=annul == "1"))
+        elif not test_set.cases:
+            raise SetFileError(line=line_no, reason="the first row must open a case (its Folio)")
+        elif annul:
+            raise SetFileError(line=line_no, reason="Anular applies to a whole boleta: give it on its first row")
+        case = test_set.cases[-1]
+        if exempt not in ("", "1") or annul not in ("", "1") or not name:
+            raise SetFileError(line=line_no, reason="IndExe and Anular are empty or 1, and NmbItem is required")
+        if len(case.lines) >= codes.MAX_BOLETA_LINES:
+            raise SetFileError(line=line_no, reason=f"a boleta holds at most {codes.MAX_BOLETA_LINES} lines")
+        case.lines.append(ItemLine(
+            name=name, quantity=_number(quantity, line_no, "QtyItem"), price=_number(price, line_no, "PrcItem"),
+            unit=unit[:4], exempt=exempt == "1", line_no=line_no,
+            reduce=_number(reduce, line_no, "Rebajar") if reduce else None))
+    if not test_set.cases:
+        raise SetFileError(line=1, reason="the boleta set has no cases")
+    return test_set

@@ -173,11 +173,11 @@ def test_malformed_lines_are_refused_with_their_number(old, new, line, words):
         assert words in error.params["reason"]
 
 
-def _refused(text, old, new):
-    """The error of ``text`` with ``old`` replaced by ``new`` (which must be there)."""
+def _refused(text, old, new, parse=setfile.parse_set_file):
+    """The error ``parse`` raises on ``text`` with ``old`` replaced by ``new`` (which must be there)."""
     assert old in text
     with pytest.raises(SetFileError) as error:
-        setfile.parse_set_file(text.replace(old, new, 1))
+        parse(text.replace(old, new, 1))
     return error.value
 
 
@@ -203,20 +203,6 @@ def test_minimal_purchase_set_parses():
     assert test_set.proportionality_factor == Decimal("0.60")
 
 
-@pytest.mark.parametrize("old, new, line, words", [
-    ("FACTURA\t\t\t\t\t234", "FACTURA\t\t\t\t\tX1", 7, "folio"),
-    ("FACTURA\t\t\t\t\t234", "BOLETO\t\t\t\t\t234", 7, "folio"),
-    ("FACTURA CON IVA USO COMUN\r\n", "FACTURA REGALADA\r\n", 8, "not a rule"),
-    ("\t\t  21298\r\n", "\t\t  21298\t\t5\t\t6\r\n", 9, "amounts line"),
-    ("\t\t  21298\r\n", "\t\t  21298\r\nOTRA\r\n", 10, "three lines"),
-    ("OBSERVACIONES\r\n", "COLORES\r\n", 4, "not a column"),
-    ("DEL IVA ES DE 0.60\r\n", "\r\n", 1, "proportionality factor"),
-])
-def test_malformed_purchase_lines_are_refused_with_their_number(old, new, line, words):
-    error = _refused(PURCHASES, old, new)
-    assert (error.params["line"], words in error.params["reason"]) == (line, True)
-
-
 def test_hostile_sizes_are_refused():
     with pytest.raises(SetFileError, match="larger than"):
         setfile.parse_set_file(b"x" * (setfile.MAX_BYTES + 1))
@@ -225,3 +211,38 @@ def test_hostile_sizes_are_refused():
     assert error.value.params["line"] == 15
     with pytest.raises(SetFileError, match="no SET header"):
         setfile.parse_set_file("hola\r\n")
+
+
+def test_libredte_boleta_set():
+    boletas = setfile.parse_boleta_set((SETS / "007-boletas.csv").read_bytes())
+    assert boletas.kind == setfile.BOLETA and len(boletas.cases) == 10
+    assert [case.annul for case in boletas.cases] == [True, False, True, False, True, False, False, False, False,
+                                                       False]
+    fourth = boletas.case("BOLETA-4")
+    assert [(line.exempt, line.quantity, line.price) for line in fourth.lines] == [
+        (False, 12, 1500), (True, 2, 2590), (True, 1, 5000)]
+    nails = boletas.case("BOLETA-10").lines[0]
+    assert (nails.name, nails.quantity, nails.unit, nails.reduce) == ('Clavo Galvanizado 3/4"', Decimal("3.8"), "Kg", 40)
+    assert boletas.case("BOLETA-2").lines[0].name == "pizza española el italiano"
+
+
+@pytest.mark.parametrize("source, old, new, line, words", [
+    ("purchases", "FACTURA\t\t\t\t\t234", "FACTURA\t\t\t\t\tX1", 7, "folio"),
+    ("purchases", "FACTURA\t\t\t\t\t234", "BOLETO\t\t\t\t\t234", 7, "folio"),
+    ("purchases", "FACTURA CON IVA USO COMUN\r\n", "FACTURA REGALADA\r\n", 8, "not a rule"),
+    ("purchases", "\t\t  21298\r\n", "\t\t  21298\t\t5\t\t6\r\n", 9, "amounts line"),
+    ("purchases", "\t\t  21298\r\n", "\t\t  21298\r\nOTRA\r\n", 10, "three lines"),
+    ("purchases", "OBSERVACIONES\r\n", "COLORES\r\n", 4, "not a column"),
+    ("purchases", "DEL IVA ES DE 0.60\r\n", "\r\n", 1, "proportionality factor"),
+    ("boletas", "Folio;IndExe", "Folio;Exento", 1, "header"),
+    ("boletas", "1;;koyak", "x;;koyak", 2, "must be a number"),
+    ("boletas", ";;cuaderno pre U;20;;1050;;", ";;cuaderno pre U;20;;1050;1;", 3, "whole boleta"),
+    ("boletas", ";;cuaderno pre U;20;;1050;;", ";;cuaderno pre U;veinte;;1050;;", 3, "QtyItem"),
+    ("boletas", ";;cuaderno pre U;20;;1050;;", ";;cuaderno pre U;20;;1050", 3, "fields"),
+])
+def test_malformed_purchase_and_boleta_lines_are_refused_with_their_number(source, old, new, line, words):
+    if source == "purchases":
+        error = _refused(PURCHASES, old, new)
+    else:
+        error = _refused((SETS / "007-boletas.csv").read_text(encoding="utf-8"), old, new, setfile.parse_boleta_set)
+    assert (error.params["line"], words in error.params["reason"]) == (line, True)
