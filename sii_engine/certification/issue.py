@@ -124,7 +124,10 @@ def _note_detail(case, target):
     if code == codes.CODREF_ANNUL:
         return [replace(line, amount=None) for line in target.lines], list(target.global_adjustments)
     if code == codes.CODREF_TEXT:
-        return [Line(name=case.reference.reason[:80] or TEXT_CORRECTION_LINE, quantity=1, price=0)], []
+        # The correcting line is exempt when what it corrects is (a factura exenta): no VAT appears.
+        exempt = bool(target.lines) and all(line.exempt for line in target.lines)
+        return [Line(name=case.reference.reason[:80] or TEXT_CORRECTION_LINE, quantity=1, price=0,
+                     exempt=exempt)], []
     by_name = {normalized(line.name): line for line in target.lines}
     lines = []
     for item in case.lines:

@@ -144,3 +144,17 @@ def test_simulator_accepts_the_set(basic_envelope, basic, authority, certificate
             assert answer.code == "DOK"
         finally:
             client.close()
+
+
+def test_libredte_exempt_set(caf_factory, certificate):
+    (exempt,) = setfile.parse_set_file((REAL_SET.parent / "004-factura_exenta.txt").read_bytes())
+    cafs = {document_type: caf_factory(document_type) for document_type in (34, 56, 61)}
+    issued = {case.case_id: case for case in _issue(exempt, cafs, certificate)}
+    assert _totals(issued["414178-1"]) == (None, 12 * 6991, None, 12 * 6991)
+    assert _totals(issued["414178-3"]) == (None, 360368 + 262001, None, 622369)
+    # Correcting the text of a factura exenta: a zero exempt line, no VAT; its annulment the same.
+    for case_id in ("414178-4", "414178-5"):
+        assert _totals(issued[case_id]) == (None, None, None, 0)
+        assert etree.fromstring(issued[case_id].issued.xml).findtext(f".//{{{SII_NS}}}IndExe") == "1"
+    assert _references(issued["414178-5"])[1][:3] == ("61", str(issued["414178-4"].folio), "1")
+    assert _totals(issued["414178-7"]) == (None, 175207, None, 175207)
