@@ -158,3 +158,20 @@ def test_libredte_exempt_set(caf_factory, certificate):
         assert etree.fromstring(issued[case_id].issued.xml).findtext(f".//{{{SII_NS}}}IndExe") == "1"
     assert _references(issued["414178-5"])[1][:3] == ("61", str(issued["414178-4"].folio), "1")
     assert _totals(issued["414178-7"]) == (None, 175207, None, 175207)
+
+
+@pytest.mark.parametrize("kind, types", [(setfile.GUIA_DESPACHO, {52: 3}), (setfile.FACTURA_COMPRA, {46: 1, 61: 1, 56: 1})])
+def test_simulator_accepts_the_guide_and_purchase_invoice_sets(sets, kind, types, caf_factory, authority, certificate):
+    cafs = {document_type: caf_factory(document_type) for document_type in types}
+    issued = _issue(sets[kind], cafs, certificate, dict.fromkeys(types, 401))
+    envelope = issue.set_envelope(issued, issuer_rut=ISSUER_RUT, certificate=certificate, timestamp=TIMESTAMP,
+                                  **RESOLUTION)
+    with start_simulator(SiiSimulator(authority=authority, processing_polls=0)) as sii:
+        client = SiiClient("certification", certificate, ISSUER_RUT, base_url=sii.base_url,
+                           token_cache=MemoryTokenCache(), timeout=(2.0, 5.0))
+        try:
+            status = client.envelope_status(client.upload_envelope(envelope).track_id)
+            assert status.accepted, status
+            assert {count.document_type: count.accepted for count in status.counts} == types
+        finally:
+            client.close()
