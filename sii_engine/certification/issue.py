@@ -23,6 +23,7 @@ from .. import dte as dte_module
 from .. import envelope as envelope_module
 from ..document import Document, GlobalAdjustment, Line, Reference, Transport
 from ..errors import DocumentError
+from . import exports
 from .setfile import normalized
 
 SET_REFERENCE = "SET"
@@ -31,7 +32,7 @@ TEXT_CORRECTION_LINE = "CORRIGE"
 # The factura de compra of the certification retains the whole VAT (ImptoReten 15).
 PURCHASE_RETENTION_CODE = 15
 SUPPORTED = frozenset({codes.FACTURA, codes.FACTURA_EXENTA, codes.FACTURA_COMPRA, codes.GUIA_DESPACHO,
-                       codes.NOTA_DEBITO, codes.NOTA_CREDITO})
+                       codes.NOTA_DEBITO, codes.NOTA_CREDITO}) | codes.EXPORT_TYPES
 
 
 @dataclass
@@ -73,18 +74,33 @@ class FolioSource:
         return folio
 
 
-def case_document(case, folio, issue_date, issuer, receiver, earlier):
-    """The :class:`Document` of ``case``; ``earlier`` maps case ids to the documents already made."""
+def case_document(case, folio, issue_date, issuer, receiver, earlier, foreign_receiver=None, exchange_rates=None):
+    """The :class:`Document` of ``case``; ``earlier`` maps case ids to the documents already made.
+
+    Export cases go to ``foreign_receiver`` (its nationality is the case's country) at the
+    rate ``exchange_rates`` gives their currency (pesos per unit, the issue date's).
+    """
     if case.document_type not in SUPPORTED:
         raise DocumentError(reason=f"case {case.case_id}: document type {case.document_type} is not issued here")
     references = [Reference(document_type=SET_REFERENCE, folio=case.attention, date=issue_date,
                             reason=case.reference_reason)]
-    adjustments = []
+    adjustments, extra = [], {}
     if case.reference is None:
         lines = [_line(case, item) for item in case.lines]
         if case.global_discount_percent:
             adjustments.append(GlobalAdjustment(movement="D", value_type="%", value=case.global_discount_percent,
                                                 description=GLOBAL_DISCOUNT_NAME))
+        if case.document_type in codes.EXPORT_TYPES:
+            if foreign_receiver is None or case.export is None:
+                raise DocumentError(reason=f"case {case.case_id}: an export needs its export data and a foreign "
+                                           "receiver")
+            rate = (exchange_rates or {}).get(exports.currency_name(case.export.currency))
+            extra, export_adjustments, cited = exports.export_fields(case, lines, exchange_rate=rate)
+            adjustments += export_adjustments
+            references += [Reference(document_type=reference_type, date=issue_date, reason=name)
+                           for reference_type, name in cited]
+            country = extra["transport"].customs.receiver_country
+            receiver = replace(foreign_receiver, nationality=str(country) if country else "")
     else:
         target = earlier.get(case.reference.case_id)
         if target is None:
@@ -94,7 +110,8 @@ def case_document(case, folio, issue_date, issuer, receiver, earlier):
                                     date=target.issue_date, code=case.reference.code,
                                     reason=case.reference.reason[:90]))
         lines, adjustments = _note_detail(case, target)
-    extra = {}
+        if case.document_type in codes.EXPORT_TYPES:
+            extra, receiver = exports.note_fields(target), target.receiver
     if case.transfer is not None:
         extra.update(transfer_indicator=case.transfer.transfer_indicator, dispatch_type=case.transfer.dispatch_type)
         if case.transfer.transfer_indicator == 5:  # an internal transfer names the issuer as receiver
@@ -143,7 +160,7 @@ def _note_detail(case, target):
 
 
 def issue_set(test_set, *, issuer, receiver, cafs, certificate, issue_date=None, first_folios=None,
-              timestamp=None, folios=None):
+              timestamp=None, folios=None, foreign_receiver=None, exchange_rates=None):
     """Every case of ``test_set`` stamped and signed, in the set's order: a list of :class:`IssuedCase`.
 
     ``folios`` (a :class:`FolioSource`) shares the folio count between sets that issue the same types.
@@ -153,7 +170,8 @@ def issue_set(test_set, *, issuer, receiver, cafs, certificate, issue_date=None,
     earlier, issued = {}, []
     for case in test_set.cases:
         folio = folios.take(case.document_type, case.case_id)
-        document = case_document(case, folio, issue_date, issuer, receiver, earlier)
+        document = case_document(case, folio, issue_date, issuer, receiver, earlier, foreign_receiver,
+                                 exchange_rates)
         signed = dte_module.issue(document, cafs[case.document_type], certificate, timestamp=timestamp)
         earlier[case.case_id] = document
         issued.append(IssuedCase(case_id=case.case_id, document=document, issued=signed))

@@ -1,6 +1,7 @@
 """The real test set's cases issued as DTEs: amounts by the SII's rules, references, envelope, simulator."""
 
 import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,65 @@ def test_simulator_accepts_the_guide_and_purchase_invoice_sets(sets, kind, types
             assert {count.document_type: count.accepted for count in status.counts} == types
         finally:
             client.close()
+
+
+FOREIGN = Receiver(rut="55555555-5", name="Importadora del Pacifico", activity="Importador", address="Av. 1")
+RATES = {"DOLAR USA": Decimal("950.25"), "EURO": Decimal("1050.5")}
+
+
+def _customs_of(issued):
+    """Every leaf of the DTE by its tag, the first occurrence (Totales/TpoMoneda before OtraMoneda's)."""
+    fields = {}
+    for node in etree.fromstring(issued.issued.xml).iter():
+        if len(node) == 0 and etree.QName(node).namespace == SII_NS:
+            fields.setdefault(etree.QName(node).localname, node.text)
+    return fields
+
+
+@pytest.fixture(scope="module")
+def export_sets(sets, caf_factory, certificate):
+    cafs = {document_type: caf_factory(document_type) for document_type in (110, 111, 112)}
+    folios = issue.FolioSource(cafs)
+    return [issue.issue_set(sets[kind], issuer=ISSUER, receiver=RECEIVER, cafs=cafs, certificate=certificate,
+                            issue_date=ISSUE_DATE, timestamp=TIMESTAMP, folios=folios, foreign_receiver=FOREIGN,
+                            exchange_rates=RATES)
+            for kind in (setfile.EXPORTACION_1, setfile.EXPORTACION_2)]
+
+
+def test_export_set_1(export_sets):
+    invoice, note, debit = export_sets[0]
+    # 261 × 116 plus freight 154.78 and insurance 24.86 as global surcharges.
+    assert invoice.total == Decimal("30455.64")
+    fields = _customs_of(invoice)
+    assert (fields["TpoMoneda"], fields["CodClauVenta"], fields["CodViaTransp"]) == ("DOLAR USA", "5", "4")
+    assert (fields["CodPtoEmbarque"], fields["CodPtoDesemb"], fields["CodPaisRecep"]) == ("901", "262", "224")
+    assert (fields["MntFlete"], fields["MntSeguro"], fields["TotClauVenta"]) == ("154.78", "24.86", "963.69")
+    assert _references(invoice)[1][0] == "810"  # the MIC
+    assert note.total == 87 * 116  # the returned quantity at the invoice's price, without freight
+    assert _references(note)[1][:3] == ("110", str(invoice.folio), "3")
+    assert debit.total == note.total and _references(debit)[1][:3] == ("112", str(note.folio), "1")
+
+
+def test_export_set_2(export_sets):
+    services, goods, hotel = export_sets[1]
+    assert services.total == 33  # 30 plus the 10% line surcharge of the commissions
+    assert _customs_of(services)["IndServicio"] == "3"
+    # 402 × 130 − 5% and 180 × 77, freight and insurance, commissions 11% of the clause's 1 810.53.
+    assert goods.total == 402 * 130 - 2613 + 180 * 77 + Decimal("546.34") + Decimal("164.86") + Decimal("199.16")
+    assert [ref[0] for ref in _references(goods)[1:]] == ["807", "809"]  # DUS and AWB
+    assert _customs_of(hotel)["IndServicio"] == "4" and "CodViaTransp" not in _customs_of(hotel)
+
+
+def test_export_envelopes_verify(export_sets, authority, certificate):
+    for issued in export_sets:
+        envelope = issue.set_envelope(issued, issuer_rut=ISSUER_RUT, certificate=certificate, timestamp=TIMESTAMP,
+                                      **RESOLUTION)
+        report = verify.verify_file(envelope, authority.trusted_keys(), today=ISSUE_DATE)
+        assert report.ok, report.format()
+
+
+def test_an_export_without_its_exchange_rate_is_refused(sets, caf_factory, certificate):
+    cafs = {document_type: caf_factory(document_type) for document_type in (110, 111, 112)}
+    with pytest.raises(DocumentError, match="TpoCambio"):
+        issue.issue_set(sets[setfile.EXPORTACION_1], issuer=ISSUER, receiver=RECEIVER, cafs=cafs,
+                        certificate=certificate, issue_date=ISSUE_DATE, foreign_receiver=FOREIGN, exchange_rates={})
