@@ -5,19 +5,21 @@ factura exenta, guías, factura de compra) with the CAFs given, and writes
 into a folder one signed EnvioDTE per set (to the SII), the sales book (IEV)
 of the basic set, the purchase book (IEC) of the purchase set and the book of
 guías, each signed and valid against its schema; then says which case became
-which folio. Export sets are reported as not issued.
+which folio. The export sets are issued when a foreign receiver is given.
 """
 
 import argparse
 import datetime
 import json
 import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .certification import books, guide_book, issue, setfile
 from .document import document_from_dict
 
 ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA, setfile.GUIA_DESPACHO, setfile.FACTURA_COMPRA)
+EXPORT_KINDS = (setfile.EXPORTACION_1, setfile.EXPORTACION_2)
 MAX_PARTY_BYTES = 64 * 1024
 
 
@@ -40,6 +42,12 @@ def add_parser(commands):
     parser.add_argument("--receiver", required=True, metavar="FILE.json",
                         help="the customer of the cases: JSON with the Receptor tags (RUTRecep, RznSocRecep, "
                              "GiroRecep, DirRecep, CmnaRecep)")
+    parser.add_argument("--foreign-receiver", metavar="FILE.json",
+                        help="the foreign customer of the export sets (Receptor tags, RUTRecep 55555555-5); "
+                             "without it the export sets are not issued")
+    parser.add_argument("--exchange-rate", action="append", type=_exchange_rate, metavar="CURRENCY=RATE",
+                        help="pesos per unit of an export's currency on the issue date, e.g. 'DOLAR USA=950.25' "
+                             "(repeatable)")
     parser.add_argument("--resolution-date", required=True, type=cli._iso_date, metavar="YYYY-MM-DD",
                         help="FchResol: the date of the certification application")
     parser.add_argument("--resolution-number", type=int, default=0, metavar="N", help="NroResol (0 in certification)")
@@ -62,21 +70,41 @@ def _first_folio(value):
     return int(match.group(1)), int(match.group(2))
 
 
+def _exchange_rate(value):
+    currency, _, rate = value.rpartition("=")
+    try:
+        rate = Decimal(rate.strip())
+    except InvalidOperation:
+        rate = None
+    if not currency.strip() or rate is None or not rate.is_finite() or rate <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not CURRENCY=RATE (for example 'DOLAR USA=950.25')")
+    return currency.strip().upper(), rate
+
+
 def _parties(args, cli):
-    """The issuer and the receiver, read through the document reader (same checks as ``issue``)."""
+    """The issuer, the receiver and the foreign receiver (or None), read through the document reader."""
     encabezado = {"IdDoc": {"TipoDTE": 33}}
     for name, path in (("Emisor", args.issuer), ("Receptor", args.receiver)):
-        try:
-            encabezado[name] = json.loads(cli._read(path, MAX_PARTY_BYTES, "JSON").decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError) as error:
-            raise cli.CliError(f"{path} is not valid JSON (UTF-8): {error}") from None
+        encabezado[name] = _json(cli, path)
     document = document_from_dict({"Encabezado": encabezado}, folio=1)
-    return document.issuer, document.receiver
+    foreign = None
+    if args.foreign_receiver:
+        encabezado["Receptor"] = _json(cli, args.foreign_receiver)
+        foreign = document_from_dict({"Encabezado": encabezado}, folio=1).receiver
+    return document.issuer, document.receiver, foreign
+
+
+def _json(cli, path):
+    try:
+        return json.loads(cli._read(path, MAX_PARTY_BYTES, "JSON").decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise cli.CliError(f"{path} is not valid JSON (UTF-8): {error}") from None
 
 
 def _certification(args, cli):
     sets = setfile.parse_set_file(cli._read(args.set_file, setfile.MAX_BYTES, "set de pruebas"))
-    issuer, receiver = _parties(args, cli)
+    issuer, receiver, foreign = _parties(args, cli)
+    kinds = ISSUED_KINDS + (EXPORT_KINDS if foreign else ())
     cafs = {}
     for path in args.caf:
         caf = cli._load_caf(path, args.trust_test_key)
@@ -96,11 +124,13 @@ def _certification(args, cli):
     for test_set in sets:
         if not test_set.cases:
             continue
-        if test_set.kind not in ISSUED_KINDS:
-            cli._say(f"SET {test_set.title or test_set.kind} ({test_set.attention}): not issued by this command")
+        if test_set.kind not in kinds:
+            hint = "give --foreign-receiver to issue it" if test_set.kind in EXPORT_KINDS else "not a set it issues"
+            cli._say(f"SET {test_set.title or test_set.kind} ({test_set.attention}): not issued ({hint})")
             continue
         issued = issue.issue_set(test_set, issuer=issuer, receiver=receiver, cafs=cafs, certificate=certificate,
-                                 issue_date=issue_date, folios=folios)
+                                 issue_date=issue_date, folios=folios, foreign_receiver=foreign,
+                                 exchange_rates=dict(args.exchange_rate or ()))
         issued_by_kind[test_set.kind] = issued
         files.append((f"EnvioDTE-{test_set.kind}-{test_set.attention}.xml", issue.set_envelope(issued, **common)))
     files.extend(_books(args, by_kind, issued_by_kind, book_common, issue_date, receiver))

@@ -23,7 +23,7 @@ from .setfile import normalized
 
 SERVICES = 3
 HOTEL_SERVICES = 4
-# TpoDocRef of the documents an export cites (the SII's table of reference types).
+# TpoDocRef of the documents an export cites (formato_dte, Referencias: 807 DUS … 812 SNA resolution).
 EXPORT_REFERENCE_TYPES = {
     "DUS": "807",
     "B/L": "808",

@@ -10,12 +10,13 @@ from sii_engine.tests.conftest import ISSUER_NAME, ISSUER_RUT
 from sii_engine.tests.test_certification_issue import REAL_SET
 
 TYPES = (33, 46, 52, 56, 61)
+EXPORT_TYPES = (110, 111, 112)
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, authority):
     out = tmp_path_factory.mktemp("certification")
-    for document_type in TYPES:
+    for document_type in TYPES + EXPORT_TYPES:
         (out / f"caf{document_type}.xml").write_bytes(authority.issue_caf(ISSUER_RUT, ISSUER_NAME, document_type, 1, 50))
     (out / "cert.pfx").write_bytes(identities.make_pkcs12("11111111-1", "Firmante", "clave"))
     (out / "cert.password").write_text("clave\n")
@@ -26,6 +27,9 @@ def files(tmp_path_factory, authority):
     (out / "receiver.json").write_text(json.dumps({
         "RUTRecep": "77777777-7", "RznSocRecep": "Cliente SpA", "GiroRecep": "Comercio", "DirRecep": "Calle 2",
         "CmnaRecep": "Santiago"}))
+    (out / "foreign.json").write_text(json.dumps({
+        "RUTRecep": "55555555-5", "RznSocRecep": "Importadora del Pacifico", "GiroRecep": "Importador",
+        "DirRecep": "Av. 1"}))
     return out
 
 
@@ -75,3 +79,21 @@ def test_a_malformed_set_names_its_line(files, capsys, tmp_path):
                      "--out", str(tmp_path / "out")])
     assert code == 2
     assert "line 20" in capsys.readouterr().err
+
+
+def test_export_sets_with_a_foreign_receiver_and_rates(files, authority, capsys):
+    out = files / "exports"
+    assert _run(files, out, "--foreign-receiver", str(files / "foreign.json"), "--exchange-rate", "DOLAR USA=950.25",
+                "--exchange-rate", "euro=1050.5", types=TYPES + EXPORT_TYPES) == 0
+    said = capsys.readouterr().err
+    assert "CASO 4352558-1: T110F1, MntTotal 30455.64" in said
+    assert "not issued" not in said
+    for name in ("exportacion_1-4352558", "exportacion_2-4352559"):
+        report = verify.verify_file((out / f"EnvioDTE-{name}.xml").read_bytes(), authority.trusted_keys())
+        assert report.ok, report.format()
+    assert len(json.loads((out / "folios.json").read_text())) == 20
+
+
+def test_a_bad_exchange_rate_is_a_usage_error(files, capsys):
+    assert _run(files, files / "bad-rate", "--exchange-rate", "DOLAR USA=mucho") == 2
+    assert "CURRENCY=RATE" in capsys.readouterr().err
