@@ -3,7 +3,8 @@
 Commands: ``issue`` (JSON → signed DTE), ``envelope`` (DTEs → signed
 EnvioDTE/EnvioBOLETA), ``verify`` (explain what is wrong with a DTE, an
 envelope or a CAF), ``barcode`` (the TED as a PDF417 or QR PNG) and
-``make-test-identities`` (test certificate, stand-in SII key and CAFs).
+``make-test-identities`` (test certificate, stand-in SII key and CAFs); ``respond`` and
+``certification`` live in their own modules (cli_respond, cli_certification).
 See docs/cli.md.
 
 Exit codes: 0 success; 1 ``verify`` found a failed check; 2 the command could
@@ -30,7 +31,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from . import cli_respond
+from . import cli_certification, cli_respond
 from . import dte as dte_module
 from . import rut as rut_module
 from .caf import load_caf, load_trusted_key, sii_trusted_keys
@@ -168,23 +169,28 @@ def _issue(args):
     if document.folio is None:
         raise CliError(f"no folio: give --folio N or Encabezado/IdDoc/Folio in {args.json}")
     certificate = _certificate(args)
-    trusted = sii_trusted_keys()
-    if args.trust_test_key:
-        idk, key = _trusted_key_argument(args.trust_test_key, default_idk=TEST_IDK)
-        trusted = {**trusted, idk: key}
-    try:
-        caf = load_caf(_read(args.caf, MAX_SMALL_FILE_BYTES, "CAF"), trusted)
-    except CafUntrustedKeyError as error:
-        if error.params.get("idk") != TEST_IDK:
-            raise
-        raise CliError(f"{error} (a test CAF from make-test-identities: add --trust-test-key "
-                       f"test-sii-idk{TEST_IDK}.pub.pem)") from None
+    caf = _load_caf(args.caf, args.trust_test_key)
     if caf.is_expired(document.issue_date):
         _say(f"warning: the CAF's unused folios expired on {caf.expires_on}; the SII will reject this document")
     issued = dte_module.issue(document, caf, certificate)
     where = _write(args.out, issued.xml)
     _say(f"{document.document_id}: stamped and signed, MntTotal {issued.total}, written to {where}")
     return EXIT_OK
+
+
+def _load_caf(path, trust_test_key=None):
+    """The CAF at ``path``, its FRMA checked with the SII's keys (and the stand-in key given, if any)."""
+    trusted = sii_trusted_keys()
+    if trust_test_key:
+        idk, key = _trusted_key_argument(trust_test_key, default_idk=TEST_IDK)
+        trusted = {**trusted, idk: key}
+    try:
+        return load_caf(_read(path, MAX_SMALL_FILE_BYTES, "CAF"), trusted)
+    except CafUntrustedKeyError as error:
+        if error.params.get("idk") != TEST_IDK:
+            raise
+        raise CliError(f"{error} (a test CAF from make-test-identities: add --trust-test-key "
+                       f"test-sii-idk{TEST_IDK}.pub.pem)") from None
 
 
 # --- envelope ----------------------------------------------------------------------------------
@@ -434,6 +440,7 @@ def build_parser():
                       help="folio range of each CAF (default 1-100)")
     make.set_defaults(handler=_make_test_identities)
     cli_respond.add_parser(commands)
+    cli_certification.add_parser(commands)
     return parser
 
 

@@ -22,6 +22,7 @@ from .document import (
     CUSTOMS_TAGS,
     EXEMPT_TYPES,
     EXPORT_TYPES,
+    GUIA_DESPACHO,
     MAX_BOLETA_LINES,
     MAX_LINES,
     PACKAGE_TAGS,
@@ -334,9 +335,11 @@ def _details(body, document, totals):
             _add(retention, "IndAgente", line.retention, 1)
         _add(detail, "NmbItem", line.name, 80)
         _add(detail, "DscItem", line.description, 1000)
-        if line.price:
+        # A guía that moves goods without selling them states quantities without prices.
+        if line.price or document.document_type == GUIA_DESPACHO and line.quantity:
             _add(detail, "QtyItem", line.quantity)
             _add(detail, "UnmdItem", line.unit, 4)
+        if line.price:
             _add(detail, "PrcItem", line.price)
         if amounts.discount:
             _add(detail, "DescuentoPct", line.discount_percent)

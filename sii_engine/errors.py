@@ -222,3 +222,13 @@ class SignatureProfileError(SignatureVerificationError):
 class EnvelopeError(SiiEngineError):
     code = "envelope_invalid"
     template = "The envelope cannot be built: {reason}"
+
+
+# --- certification ---------------------------------------------------------------
+
+
+class SetFileError(SiiEngineError):
+    """A line of an SII test set (set de pruebas) the parser does not understand."""
+
+    code = "set_file_invalid"
+    template = "Set de pruebas, line {line}: {reason}"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..errors import XmlInputError
 from ..xmlutil import parse
 from . import codes
+from .books import check_book, is_book
 from .http import join_rut
 from .multipart import MultipartError, parse_form
 from .registry import register_envelope
@@ -97,6 +98,8 @@ def _check_and_register(simulator, outcome, data, *, realm, kind):
         return
     if root is None:
         check = EnvelopeCheck(kind=kind, state=codes.SCHEMA_REJECTED, errors=errors)
+    elif realm == "soap" and is_book(root):  # books go up through DTEUpload too
+        check = check_book(root, company_rut=outcome.company_rut, sender_rut=outcome.sender_rut)
     else:
         check = check_envelope(root, kind=kind, company_rut=outcome.company_rut, sender_rut=outcome.sender_rut,
                                trusted_keys=config.trusted_keys, resolution=config.resolutions.get(outcome.company_rut))

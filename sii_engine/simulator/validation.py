@@ -100,13 +100,13 @@ def check_envelope(root, *, kind, company_rut, sender_rut, trusted_keys, resolut
         return EnvelopeCheck(kind=kind, state=codes.SCHEMA_REJECTED, errors=errors[:MAX_REPORTED_ERRORS])
     cover = envelope_module.cover_of(root)
     documents = envelope_module.envelope_documents(root)
-    result = EnvelopeCheck(kind=kind, state=codes.PROCESSED, issuer_rut=_rut(cover["issuer_rut"]),
-                           sender_rut=_rut(cover["sender_rut"]))
+    result = EnvelopeCheck(kind=kind, state=codes.PROCESSED, issuer_rut=normalized_rut(cover["issuer_rut"]),
+                           sender_rut=normalized_rut(cover["sender_rut"]))
     result.errors = _cover_errors(cover, documents, company_rut, sender_rut, resolution)
     if result.errors:
         result.state = codes.COVER_REJECTED
         return result
-    result.errors = _envelope_signature_errors(root, result.sender_rut)
+    result.errors = signature_errors(root, result.sender_rut)
     if result.errors:
         result.state = codes.SIGNATURE_REJECTED
         return result
@@ -114,7 +114,7 @@ def check_envelope(root, *, kind, company_rut, sender_rut, trusted_keys, resolut
     return result
 
 
-def _rut(value):
+def normalized_rut(value):
     try:
         return rut_module.normalize(value)
     except RutError:
@@ -123,12 +123,12 @@ def _rut(value):
 
 def _cover_errors(cover, documents, company_rut, sender_rut, resolution):
     errors = []
-    if _rut(cover["issuer_rut"]) != company_rut:
+    if normalized_rut(cover["issuer_rut"]) != company_rut:
         errors.append(f"(CRT-3-10) RUT Emisor de la Caratula [{cover['issuer_rut']}] distinto al de la Empresa"
                       f" del Upload [{company_rut}]")
-    if _rut(cover["sender_rut"]) != sender_rut:
+    if normalized_rut(cover["sender_rut"]) != sender_rut:
         errors.append(f"(CRT-3-11) RUT envia diferente al Upload [{cover['sender_rut']}] <> [{sender_rut}]")
-    if _rut(cover["receiver_rut"]) != rut_module.SII_RUT:
+    if normalized_rut(cover["receiver_rut"]) != rut_module.SII_RUT:
         errors.append(f"(CRT-3-12) RUT Receptor de la Caratula [{cover['receiver_rut']}] no es el del SII")
     actual = Counter(_document_type(dte) for dte in documents)
     if dict(actual) != cover["subtotals"]:
@@ -151,7 +151,7 @@ def _body(dte):
     return next((child for child in dte if isinstance(child.tag, str) and local(child.tag) != "Signature"), None)
 
 
-def _envelope_signature_errors(root, sender_rut):
+def signature_errors(root, sender_rut):
     try:
         pem = signature_module.verify(root)
     except SignatureVerificationError as error:
@@ -233,7 +233,7 @@ def _stamp_issues(body, result, trusted_keys):
     except SignatureVerificationError as error:
         return [issue("ted_signature", error)]
     data = stamp.data
-    stamped = (stamp.issuer_rut, data.document_type, data.folio, data.issue_date.isoformat(), _rut(data.receiver_rut),
+    stamped = (stamp.issuer_rut, data.document_type, data.folio, data.issue_date.isoformat(), normalized_rut(data.receiver_rut),
                data.total)
     declared = (result.issuer_rut, result.document_type, result.folio, result.issue_date, result.receiver_rut,
                 _declared_total(body, result))

@@ -50,6 +50,9 @@ from .tokens import BOLETA, DEFAULT_TOKEN_LIFETIME, SOAP, MemoryTokenCache, Toke
 
 _logger = logging.getLogger(__name__)
 
+# The books the SII takes through DTEUpload (the certification's IEV/IEC and book of guías).
+BOOKS = ("LibroCompraVenta", "LibroGuia")
+
 #: Tokens of every client of this process that was given no cache of its own.
 DEFAULT_TOKEN_CACHE = MemoryTokenCache()
 
@@ -187,7 +190,10 @@ class SiiClient:
     # --- upload ----------------------------------------------------------------------
 
     def upload_envelope(self, xml_bytes, kind=None, file_name=None):
-        """Send a signed EnvioDTE or EnvioBOLETA; return its :class:`~.status.UploadResult`.
+        """Send a signed EnvioDTE, EnvioBOLETA or book; return its :class:`~.status.UploadResult`.
+
+        Books (LibroCompraVenta, LibroGuia) go up through DTEUpload like an EnvioDTE,
+        and their status is an EnvioDTE's (``envelope_status(track_id)``).
 
         Raises :class:`~.errors.UploadRejected` (the SII refused it),
         :class:`~.errors.UploadOutcomeUnknown` (sent, fate unknown: check the
@@ -197,7 +203,7 @@ class SiiClient:
         if isinstance(xml_bytes, str):
             raise TypeError("upload_envelope takes the envelope's bytes (ISO-8859-1), not text")
         kind = kind or envelope_kind(xml_bytes)
-        if kind not in (ENVIO_DTE, ENVIO_BOLETA):
+        if kind not in (ENVIO_DTE, ENVIO_BOLETA, *BOOKS):
             raise EnvelopeError(reason=f"cannot upload a {kind!r}")
         file_name = file_name or default_file_name(kind, self.company_rut, xml_bytes)
         if kind == ENVIO_BOLETA:
@@ -396,12 +402,12 @@ class SiiClient:
 
 
 def envelope_kind(xml_bytes):
-    """EnvioDTE or EnvioBOLETA, from the envelope's root element."""
+    """EnvioDTE, EnvioBOLETA or a book's kind, from the file's root element."""
     head = xml_bytes[:4096]
-    for kind in (ENVIO_BOLETA, ENVIO_DTE):
+    for kind in (ENVIO_BOLETA, ENVIO_DTE, *BOOKS):
         if f"<{kind}".encode() in head:
             return kind
-    raise EnvelopeError(reason="the file is neither an EnvioDTE nor an EnvioBOLETA")
+    raise EnvelopeError(reason="the file is neither an EnvioDTE, an EnvioBOLETA nor a book")
 
 
 def default_file_name(kind, company_rut, xml_bytes):
