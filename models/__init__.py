@@ -19,3 +19,6 @@ from . import pos_config
 from . import pos_order_dte_document
 from . import pos_order
 from . import pos_session
+from . import stock_picking_type
+from . import stock_picking_dte_document
+from . import stock_picking
