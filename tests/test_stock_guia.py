@@ -148,3 +148,27 @@ class TestStockGuiaSubmission(StockGuiaMixin, TestClDteCommon):
                 break
         self.assertEqual(envelope.state, "accepted")
         self.assertEqual(set(pickings.mapped("l10n_cl_dte_status")), {"accepted"})
+
+
+@tagged("post_install", "-at_install")
+class TestStockGuiaWarehouseUser(StockGuiaMixin, TestClDteCommon):
+    """A warehouse worker, who may not read CAFs or certificates, validates deliveries that issue guías."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_guias()
+        cls.load_caf(cls.doc_52, 1, 10)
+        cls.storekeeper = cls.env["res.users"].with_context(no_reset_password=True).create({
+            "name": "Bodeguero", "login": "bodeguero", "email": "bodega@example.com", "company_id": cls.company.id,
+            "company_ids": [(6, 0, cls.company.ids)],
+            "groups_id": [(6, 0, [cls.env.ref("stock.group_stock_user").id])],
+        })
+
+    def test_warehouse_user_issues_the_guia(self):
+        picking = self.make_delivery()
+        picking = picking.with_user(self.storekeeper)
+        self.assertFalse(self.env["l10n_cl_dte.caf"].with_user(self.storekeeper).has_access("read"))
+        self.validate(picking)
+        self.assertEqual(picking.l10n_cl_dte_status, "to_send")
+        self.assertTrue(picking.sudo().l10n_cl_dte_file_id.raw)
