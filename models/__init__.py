@@ -22,3 +22,4 @@ from . import pos_session
 from . import stock_picking_type
 from . import stock_picking_dte_document
 from . import stock_picking
+from . import account_move_guia
