@@ -40,7 +40,9 @@
         "views/pos_views.xml",
         "views/stock_picking_views.xml",
         "views/menus.xml",
+        "report/report_dte_stamp.xml",
         "report/report_invoice.xml",
+        "report/report_guia.xml",
     ],
     "assets": {
         "point_of_sale._assets_pos": ["l10n_cl_dte/static/src/pos/**/*"],

@@ -64,6 +64,10 @@ class StockPicking(models.Model):
     def _l10n_cl_dte_document_type(self):
         return self.env.ref(GUIA_XMLID)
 
+    def _l10n_cl_dte_report_name(self):
+        """The document's name in the printed SII box: the SII's legal text, untranslated."""
+        return codes.DOCUMENT_NAMES[codes.GUIA_DESPACHO]
+
     def _l10n_cl_dte_total(self):
         return None  # a guía states the goods' value, if any; no accounting entry to agree with
 

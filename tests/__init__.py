@@ -14,3 +14,4 @@ from . import test_pos_submission
 from . import test_pos_folio_concurrency
 from . import test_stock_guia
 from . import test_invoice_guias
+from . import test_report_guia
