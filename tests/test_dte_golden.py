@@ -106,6 +106,18 @@ class TestDteGolden(StockGuiaMixin, TestClDtePosCommon):
         ]))
         self.assert_golden(move, "dte_33_factura")
 
+    def test_factura_33_on_credit_with_installments(self):
+        terms = self.env["account.payment.term"].create({
+            "name": "30% a 30 días, saldo a 60",
+            "line_ids": [
+                Command.create({"value": "percent", "value_amount": 30.0, "nb_days": 30}),
+                Command.create({"value": "percent", "value_amount": 70.0, "nb_days": 60}),
+            ],
+        })
+        move = self.post(self.make_invoice(lines=[{"price_unit": 10000.0, "quantity": 3}],
+                                           invoice_payment_term_id=terms.id))
+        self.assert_golden(move, "dte_33_factura_credito_cuotas")
+
     def test_factura_exenta_34(self):
         move = self.post(self.make_invoice(self.doc_34, lines=[{"price_unit": 5000.0, "quantity": 2, "tax_ids": []}]))
         self.assert_golden(move, "dte_34_factura_exenta")
