@@ -7,7 +7,7 @@
     "author": "l10n_cl_dte contributors",
     "website": "https://github.com/l10n-cl-dte/l10n_cl_dte",
     "license": "LGPL-3",
-    "depends": ["l10n_cl", "mail", "point_of_sale"],
+    "depends": ["l10n_cl", "mail", "point_of_sale", "stock"],
     "excludes": ["l10n_cl_edi"],
     "external_dependencies": {
         "python": [
@@ -38,8 +38,11 @@
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/pos_views.xml",
+        "views/stock_picking_views.xml",
         "views/menus.xml",
+        "report/report_dte_stamp.xml",
         "report/report_invoice.xml",
+        "report/report_guia.xml",
     ],
     "assets": {
         "point_of_sale._assets_pos": ["l10n_cl_dte/static/src/pos/**/*"],

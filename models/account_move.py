@@ -59,6 +59,7 @@ class AccountMove(models.Model):
         for move in to_stamp:
             move._l10n_cl_dte_check_before_posting()
             move._l10n_cl_dte_add_reversal_reference()
+            move._l10n_cl_dte_add_guia_references()
             move._l10n_cl_dte_reserve_folio()
         posted = super()._post(soft)
         for move in to_stamp & posted:

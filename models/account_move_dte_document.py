@@ -39,6 +39,7 @@ class AccountMove(models.Model):
             references=[reference._l10n_cl_dte_engine_reference() for reference in self.l10n_cl_dte_reference_ids],
             payment_form=None if export else (1 if immediate else 2),
             due_date=None if immediate else self.invoice_date_due,
+            payments=[] if export or immediate else self._l10n_cl_dte_installments(),
             net_prices=codes.is_boleta(code) and not gross,
             currency=self._l10n_cl_normalize_currency_name(self.currency_id.name) if export else "",
             other_currency="PESO CL" if foreign_currency else "",
@@ -46,6 +47,17 @@ class AccountMove(models.Model):
                            if foreign_currency and self.invoice_currency_rate else None),
             service_indicator=3 if export else None,
         )
+
+    def _l10n_cl_dte_installments(self):
+        """MntPagos: the installments of a sale on credit, as its payment terms split the receivable.
+
+        Only in whole pesos (the SII's MntPago); the receivable's lines add up to the invoice's total.
+        """
+        if self.move_type != "out_invoice" or self.currency_id.decimal_places:
+            return []
+        terms = self.line_ids.filtered(lambda line: line.display_type == "payment_term").sorted("date_maturity")
+        return [engine_document.Payment(date=line.date_maturity, amount=to_decimal(abs(line.amount_currency), 0))
+                for line in terms]
 
     def _l10n_cl_dte_invoice_sale_line(self, line):
         # The label's first line is the item's name unless the product names it; the rest describes it.

@@ -98,7 +98,7 @@ def check_document(document):
     if not document.folio or int(document.folio) < 1:
         raise DocumentError(reason="the folio must be a positive number")
     limit = MAX_BOLETA_LINES if document.is_boleta else MAX_LINES
-    if not document.lines and document.document_type not in (52,):
+    if not document.lines and document.document_type != GUIA_DESPACHO:
         raise DocumentError(reason="the document has no lines")
     if len(document.lines) > limit:
         raise DocumentError(reason=f"the document has {len(document.lines)} lines; the SII accepts at most {limit}")
@@ -335,7 +335,7 @@ def _details(body, document, totals):
             _add(retention, "IndAgente", line.retention, 1)
         _add(detail, "NmbItem", line.name, 80)
         _add(detail, "DscItem", line.description, 1000)
-        # A guía that moves goods without selling them states quantities without prices.
+        # A guía without valuation still states what travels: its quantities, with no price.
         if line.price or document.document_type == GUIA_DESPACHO and line.quantity:
             _add(detail, "QtyItem", line.quantity)
             _add(detail, "UnmdItem", line.unit, 4)

@@ -16,3 +16,6 @@ from . import test_system_level
 from . import test_dte_retention
 from . import test_dte_secrets_rpc
 from . import test_dte_rights
+from . import test_stock_guia
+from . import test_invoice_guias
+from . import test_report_guia

@@ -28,6 +28,7 @@ from odoo.tests import tagged
 from ..sii_engine import xmlutil
 from .chilean_company import COMPANY_RUT, SIGNER_RUT, trust_authority
 from .common_pos import TestClDtePosCommon
+from .common_stock import StockGuiaMixin
 from .fixed_identities import fixed_authority, fixed_caf, fixed_pkcs12
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -38,7 +39,7 @@ IGNORE = "___ignore___"
 
 
 @tagged("post_install", "-at_install")
-class TestDteGolden(TestClDtePosCommon):
+class TestDteGolden(StockGuiaMixin, TestClDtePosCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -57,6 +58,8 @@ class TestDteGolden(TestClDtePosCommon):
         cls.customer.write({"state_id": region.id, "email": "dte@sii.example"})
         for document_type in (cls.doc_33, cls.doc_34, cls.doc_39, cls.doc_41, cls.doc_56, cls.doc_61):
             cls.load_fixed_caf(document_type)
+        cls.setup_guias()
+        cls.load_fixed_caf(cls.doc_52)
 
     @classmethod
     def load_fixed_caf(cls, document_type):
@@ -102,6 +105,18 @@ class TestDteGolden(TestClDtePosCommon):
             {"price_unit": 990.0, "quantity": 1, "name": "Soporte\nHoras de soporte en noviembre"},
         ]))
         self.assert_golden(move, "dte_33_factura")
+
+    def test_factura_33_on_credit_with_installments(self):
+        terms = self.env["account.payment.term"].create({
+            "name": "30% a 30 días, saldo a 60",
+            "line_ids": [
+                Command.create({"value": "percent", "value_amount": 30.0, "nb_days": 30}),
+                Command.create({"value": "percent", "value_amount": 70.0, "nb_days": 60}),
+            ],
+        })
+        move = self.post(self.make_invoice(lines=[{"price_unit": 10000.0, "quantity": 3}],
+                                           invoice_payment_term_id=terms.id))
+        self.assert_golden(move, "dte_33_factura_credito_cuotas")
 
     def test_factura_exenta_34(self):
         move = self.post(self.make_invoice(self.doc_34, lines=[{"price_unit": 5000.0, "quantity": 2, "tax_ids": []}]))
@@ -179,3 +194,19 @@ class TestDteGolden(TestClDtePosCommon):
         sale, _answer = self.sync(self.order_data(session, [(self.product_taxed, 2)]))
         refund, _answer = self.sync(self.order_data(session, [(self.product_taxed, -1)], refunded_lines=sale.lines))
         self.assert_golden(refund.account_move, "pos_61_devolucion_boleta")
+
+    # --- guías de despacho (stock) --------------------------------------------------------
+
+    def test_guia_52_valued(self):
+        picking = self.validate(self.make_delivery(
+            [(self.goods, 3), (self.product_a, 2)],
+            l10n_cl_dte_dispatch_type="2", l10n_cl_dte_vehicle_plate="ABCD12", l10n_cl_dte_carrier_vat="76086428-5",
+            l10n_cl_dte_driver_name="Juan Perez", l10n_cl_dte_driver_vat="11111111-1",
+        ))
+        self.assert_golden(picking, "dte_52_guia_valorizada")
+
+    def test_guia_52_without_valuation(self):
+        self.out_type.l10n_cl_dte_valuation = "none"
+        picking = self.make_delivery([(self.goods, 3)])
+        picking.l10n_cl_dte_transfer_indicator = "6"
+        self.assert_golden(self.validate(picking), "dte_52_guia_sin_valorizar")
