@@ -78,6 +78,14 @@ class TestClDteCommon(SimulatorRequestsMixin, AccountTestInvoicingCommon):
             cls.env, company or cls.company, authority or cls.authority, document_type.code, first, last, rut=rut
         )
 
+    def make_account_manager(self, login):
+        """An accounting manager of the company: who the SII alerts go to."""
+        return self.env["res.users"].create({
+            "name": "SII Manager", "login": login, "company_id": self.company.id,
+            "company_ids": [(6, 0, self.company.ids)],
+            "groups_id": [(6, 0, [self.env.ref("account.group_account_manager").id])],
+        })
+
     def make_invoice(self, document_type=None, lines=None, partner=None, move_type="out_invoice", **values):
         lines = lines or [{"price_unit": 1000.0, "quantity": 2}]
         return self.env["account.move"].create({

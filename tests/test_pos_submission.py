@@ -92,11 +92,7 @@ class TestPosSubmission(TestClDtePosCommon):
     def test_repeated_send_failures_of_a_boleta_alert_the_managers(self):
         """The alert after repeated failures is an activity on the order, as on an invoice."""
         self.company.l10n_cl_dte_failure_alert = 2
-        manager = self.env["res.users"].create({
-            "name": "SII Manager", "login": "pos_sii_manager", "company_id": self.company.id,
-            "company_ids": [(6, 0, self.company.ids)],
-            "groups_id": [(6, 0, [self.env.ref("account.group_account_manager").id])],
-        })
+        manager = self.make_account_manager("pos_sii_manager")
         order = self.sell(1)
         for attempt in (1, 2):
             for _fault in range(4):

@@ -99,11 +99,7 @@ class TestSiiSubmission(TestClDteCommon):
 
     def test_repeated_failures_alert_managers_and_wake_the_cron(self):
         self.company.l10n_cl_dte_failure_alert = 2
-        manager = self.env["res.users"].create({
-            "name": "SII Manager", "login": "sii_manager", "company_id": self.company.id,
-            "company_ids": [(6, 0, self.company.ids)],
-            "groups_id": [(6, 0, [self.env.ref("account.group_account_manager").id])],
-        })
+        manager = self.make_account_manager("sii_manager")
         moves = self.post_invoices(1)
         send_cron = self.env.ref("l10n_cl_dte.ir_cron_l10n_cl_dte_send")
         for attempt in (1, 2):
