@@ -4,6 +4,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 INBOX_MODEL = "l10n_cl_dte.received.file"
+# The mail gateway drops ``default_*`` keys (fetchmail's own default_fetchmail_server_id too): the inbox
+# learns which server (and so which company) a message came from by this key.
+INBOX_CONTEXT_KEY = "l10n_cl_dte_fetchmail_server_id"
 
 
 class FetchmailServer(models.Model):
@@ -38,6 +41,13 @@ class FetchmailServer(models.Model):
         if vals.get("l10n_cl_dte_company_id"):
             vals["object_id"] = self.env["ir.model"]._get(INBOX_MODEL).id
             vals["attach"] = True
+
+    def fetch_mail(self, raise_exception=True):
+        inboxes = self.filtered("l10n_cl_dte_company_id")
+        for inbox in inboxes:
+            super(FetchmailServer, inbox.with_context(**{INBOX_CONTEXT_KEY: inbox.id})).fetch_mail(
+                raise_exception=raise_exception)
+        return super(FetchmailServer, self - inboxes).fetch_mail(raise_exception=raise_exception)
 
     @api.constrains("l10n_cl_dte_company_id", "object_id", "attach")
     def _check_l10n_cl_dte_inbox(self):

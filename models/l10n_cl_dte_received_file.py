@@ -25,6 +25,7 @@ from odoo.exceptions import UserError
 from ..sii_engine import exchange as engine_exchange
 from ..sii_engine import rut as engine_rut
 from ..sii_engine.errors import RutError
+from .fetchmail_server import INBOX_CONTEXT_KEY
 from .mail_thread import RAW_KEY
 
 _logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ class L10nClDteReceivedFile(models.Model):
         values = dict(custom_values or {})
         values.update(source="mail", email_from=msg_dict.get("email_from"),
                       email_subject=(msg_dict.get("subject") or "")[:200])
-        server = self.env["fetchmail.server"].browse(self.env.context.get("default_fetchmail_server_id"))
+        server = self.env["fetchmail.server"].browse(self.env.context.get(INBOX_CONTEXT_KEY))
         if server.exists():
             values["fetchmail_server_id"] = server.id
             if server.l10n_cl_dte_company_id:

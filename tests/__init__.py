@@ -11,3 +11,4 @@ from . import test_pos_boleta
 from . import test_pos_submission
 from . import test_pos_folio_concurrency
 from . import test_reception_bills
+from . import test_reception_inbox

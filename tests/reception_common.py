@@ -87,7 +87,8 @@ class TestReceptionCommon(TestClDteCommon):
         message["Message-Id"] = make_msgid(domain="losandes.example")
         message.set_content("Adjuntamos documentos tributarios electronicos.")
         for name, data in attachments:
-            message.add_attachment(data, maintype=content_type[0], subtype=content_type[1], filename=name)
+            maintype, subtype = ("application", "pdf") if name.endswith(".pdf") else content_type
+            message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
         return message.as_bytes()
 
     def deliver(self, message, company=None):
