@@ -48,4 +48,5 @@ class AccountMove(models.Model):
         return self._l10n_cl_dte_received().action_l10n_cl_dte_cedible()
 
     def action_l10n_cl_dte_received_pdf(self):
-        return self.env.ref("l10n_cl_dte.action_report_received_dte").report_action(self._l10n_cl_dte_received())
+        return self.env.ref("l10n_cl_dte.action_report_received_dte").report_action(
+            self._l10n_cl_dte_received(), config=False)  # the supplier's document: not this company's layout

@@ -62,8 +62,8 @@ def rcv_refusal_message(env, error):
     answer = error.answer
     meaning = RCV_REFUSALS.get(answer.meaning)
     text = meaning._translate(env.lang or "en_US") if meaning is not None else answer.description
-    return _("The SII's registry refused it: %(meaning)s (code %(code)s: %(glosa)s).", meaning=text,
-             code=answer.code, glosa=answer.description)
+    return env._("The SII's registry refused it: %(meaning)s (code %(code)s: %(glosa)s).", meaning=text,
+                 code=answer.code, glosa=answer.description)
 
 
 class L10nClDteReceived(models.Model):

@@ -12,3 +12,5 @@ from . import test_pos_submission
 from . import test_pos_folio_concurrency
 from . import test_reception_bills
 from . import test_reception_inbox
+from . import test_reception_answers
+from . import test_customer_answers

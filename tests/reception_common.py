@@ -18,9 +18,10 @@ from ..sii_engine import document as engine_document
 from ..sii_engine.simulator import start_simulator
 from ..sii_engine.stand_in_supplier import SII_RUT, StandInSupplier
 from ..sii_engine.transport import SiiClient
-from .common import COMPANY_RUT, SIGNER_RUT, TestClDteCommon
+from .common import COMPANY_RUT, CUSTOMER_RUT, SIGNER_RUT, TestClDteCommon
 
 SUPPLIER_EMAIL = "dte@losandes.example"
+CUSTOMER_SIGNER_RUT = "15555555-6"
 INBOX_EMAIL = "dte@receptora.example"
 
 
@@ -31,7 +32,8 @@ class TestReceptionCommon(TestClDteCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.simulator = start_simulator(authority=cls.authority, processing_polls=0,
-                                        company_users={COMPANY_RUT: [SIGNER_RUT]})
+                                        company_users={COMPANY_RUT: [SIGNER_RUT],
+                                                       CUSTOMER_RUT: [CUSTOMER_SIGNER_RUT]})
         cls.addClassCleanup(cls.simulator.stop)
         cls.sii = cls.simulator.app
         cls.company.write({
@@ -49,6 +51,10 @@ class TestReceptionCommon(TestClDteCommon):
         cls.File = cls.env["l10n_cl_dte.received.file"]
         cls.today = datetime.date.today()
         cls.next_folio = 1000
+
+    def setUp(self):
+        super().setUp()
+        self.sii.reset()  # each test's documents are new to the SII (the database rolls back, the simulator not)
 
     # --- the supplier ------------------------------------------------------------------------
 
