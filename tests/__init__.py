@@ -14,3 +14,4 @@ from . import test_reception_bills
 from . import test_reception_inbox
 from . import test_reception_answers
 from . import test_customer_answers
+from . import test_reception_security

@@ -176,3 +176,35 @@ class TestReceptionBills(TestReceptionCommon):
         envelope = first.attachment_id.raw
         repeated = self.deliver(self.mime_message([("EnvioDTE.xml", envelope)]))
         self.assertEqual((repeated.state, repeated.reception_code, repeated.received_ids.ids), ("refused", "90", []))
+
+    def test_a_guia_is_linked_to_the_incoming_receipt_it_matches(self):
+        bolt = self.make_product("Perno guia", default_code="GUIA-1", is_storable=True)
+        picking_type = self.env["stock.picking.type"].search(
+            [("code", "=", "incoming"), ("company_id", "=", self.company.id)], limit=1)
+        partner = self.supplier_partner()
+
+        def receipt(origin, quantity):
+            return self.env["stock.picking"].create({
+                "picking_type_id": picking_type.id, "partner_id": partner.id, "origin": origin,
+                "company_id": self.company.id,
+                "move_ids": [(0, 0, {"name": bolt.name, "product_id": bolt.id, "product_uom_qty": quantity,
+                                     "product_uom": bolt.uom_id.id,
+                                     "location_id": picking_type.default_location_src_id.id,
+                                     "location_dest_id": picking_type.default_location_dest_id.id})],
+            })
+
+        by_order, by_products = receipt("OC-4411", 40), receipt("OC-4412", 25)
+        guia = self.supplier_dte(52, lines=[self.line("Perno guia", 40, 100, item_code=("INT1", "GUIA-1"))],
+                                 dispatch_type=2, transfer_indicator=1,
+                                 references=[engine_document.Reference("801", "OC-4411", self.today)])
+        received = self.receive([guia]).received_ids
+        self.assertEqual((received.picking_id, received.move_id.id), (by_order, False))
+        self.assertIn(str(received.folio), by_order.message_ids[0].body)
+        unreferenced = self.supplier_dte(52, lines=[self.line("Perno guia", 25, 100, item_code=("INT1", "GUIA-1"))],
+                                         dispatch_type=2, transfer_indicator=1)
+        self.assertEqual(self.receive([unreferenced]).received_ids.picking_id, by_products)
+        nothing = self.supplier_dte(52, lines=[self.line("Perno guia", 7, 100, item_code=("INT1", "GUIA-1"))],
+                                    dispatch_type=2, transfer_indicator=1)
+        unmatched = self.receive([nothing]).received_ids
+        self.assertFalse(unmatched.picking_id)
+        self.assertIn("No incoming receipt", unmatched.booking_message)

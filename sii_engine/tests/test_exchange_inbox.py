@@ -163,3 +163,17 @@ def test_a_garbled_field_is_named(supplier, receiver, path, value, reason):
     element.text = value
     with pytest.raises(ExchangeFormatError, match=reason):
         read_dte(root)
+
+
+def test_sniff_names_who_sends_and_to_whom(supplier, receiver):
+    data = supplier.envelope([supplier.issue(supplier.document(33, 98, receiver, issue_date=TODAY))], RECEIVER)
+    sniffed = sniff(data)
+    assert (sniffed.kind, sniffed.sender_rut, sniffed.addressee_rut) == ("EnvioDTE", supplier.rut, RECEIVER)
+    garbled = sniff(data.replace(f"<RutReceptor>{RECEIVER}</RutReceptor>".encode(), b"<RutReceptor>1-2</RutReceptor>"))
+    assert (garbled.kind, garbled.addressee_rut) == ("EnvioDTE", None)
+    answer = build_reception_answer(
+        [receive_envelope(sniffed.root, company_rut=RECEIVER, envelope_code=1, file_name="e.xml",
+                          trusted_keys=supplier.authority.trusted_keys()).reception],
+        responder_rut=RECEIVER, recipient_rut=supplier.rut, certificate=supplier.certificate, response_id=3)
+    assert (sniff(answer).sender_rut, sniff(answer).addressee_rut) == (RECEIVER, supplier.rut)
+    assert sniff(b"<Otro/>").sender_rut is None
