@@ -132,11 +132,15 @@ class L10nClDteReceived(models.Model):
     def _l10n_cl_dte_settle(self, state):
         """The document is accepted, claimed or tacitly accepted: no deadline to watch any more."""
         self.write({"state": state})
+        message = {
+            "accepted": _("The supplier's DTE is accepted."),
+            "claimed": _("The supplier's DTE is claimed."),
+            "tacit": _("The 8 days passed without a claim: the SII holds the supplier's DTE accepted."),
+        }[state]
         for record in self:
             (record.move_id or record).activity_unlink([DEADLINE_ACTIVITY])
             if record.move_id:
-                record.move_id.message_post(body=_("DTE %(state)s.", state=dict(
-                    self._fields["state"]._description_selection(self.env))[state]))
+                record.move_id.message_post(body=message)
 
     def action_l10n_cl_dte_rcv_refresh(self):
         """"Check SII Registry": the SII's reception date and the document's events."""
@@ -212,27 +216,54 @@ class L10nClDteReceived(models.Model):
     # --- the deadline --------------------------------------------------------------------------
 
     def _l10n_cl_dte_schedule_deadline(self):
-        """An activity due the day before the deadline, on the bill (or the document), for the accountant."""
+        """An activity due the day before the deadline, on the bill (or the document), for the accountant.
+
+        Made in one batch and without an e-mail each: an envelope of 500 facturas would otherwise send
+        500 "assigned to you" e-mails; the activities show in the accountant's activity menu.
+        """
         today = chile_now().date()
         activity_type = self.env.ref(DEADLINE_ACTIVITY)
-        for record in self.filtered(lambda r: r.state == "received" and r.l10n_cl_dte_in_registry and r.deadline):
-            target = record.move_id or record
+        records = self.filtered(lambda r: r.state == "received" and r.l10n_cl_dte_in_registry and r.deadline)
+        if not records:
+            return
+        targets = {record: record.move_id or record for record in records}
+        existing = {
+            (activity.res_model, activity.res_id): activity
+            for activity in self.env["mail.activity"].sudo().search([
+                ("activity_type_id", "=", activity_type.id),
+                "|", "&", ("res_model", "=", "account.move"), ("res_id", "in", records.move_id.ids),
+                "&", ("res_model", "=", self._name), ("res_id", "in", records.ids),
+            ])
+        }
+        responsible, values = {}, []
+        for record, target in targets.items():
             due = max(today, record.deadline - datetime.timedelta(days=1))
-            existing = target.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
-            if existing:
-                existing.filtered(lambda a, due=due: a.date_deadline != due).write({"date_deadline": due})
+            activity = existing.get((target._name, target.id))
+            if activity:
+                if activity.date_deadline != due:
+                    activity.date_deadline = due
                 continue
             if record.deadline < today:
                 continue
-            target.activity_schedule(
-                DEADLINE_ACTIVITY, date_deadline=due, user_id=record._l10n_cl_dte_responsible().id,
-                summary=_("Accept or claim by %s", record.deadline),
-                note=_("%(document)s: accept it or claim it in the SII's registry by %(deadline)s%(estimated)s. "
-                       "After that the SII holds it accepted (Ley 19.983).", document=record.display_name,
-                       deadline=record.deadline,
-                       estimated=_(" (counted from its issue date until the SII's reception date is known)")
-                       if record.deadline_estimated else ""),
-            )
+            key = (record.company_id, record.move_id.invoice_user_id)
+            if key not in responsible:
+                responsible[key] = record._l10n_cl_dte_responsible()
+            values.append({
+                "res_model_id": self.env["ir.model"]._get_id(target._name),
+                "res_id": target.id,
+                "activity_type_id": activity_type.id,
+                "automated": True,  # scheduled by the system: done away with when the document is settled
+                "date_deadline": due,
+                "user_id": responsible[key].id,
+                "summary": _("Accept or claim by %s", record.deadline),
+                "note": _("%(document)s: accept it or claim it in the SII's registry by %(deadline)s%(estimated)s. "
+                          "After that the SII holds it accepted (Ley 19.983).", document=record.display_name,
+                          deadline=record.deadline,
+                          estimated=_(" (counted from its issue date until the SII's reception date is known)")
+                          if record.deadline_estimated else ""),
+            })
+        if values:
+            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(values)
 
     def _l10n_cl_dte_responsible(self):
         """Who watches the deadline: the bill's user when a person, else the company's first accounting manager."""
