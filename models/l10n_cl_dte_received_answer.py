@@ -112,9 +112,20 @@ class L10nClDteReceived(models.Model):
                                            self.company_id.vat, int(round(self.amount_total)))
 
     def _l10n_cl_dte_check_answerable(self):
+        """Refuse, before anything is registered or sent, what cannot be answered."""
         for record in self:
             if record.state == "refused":
                 raise UserError(_("%s was not received: it has no commercial answer.", record.display_name))
+            record._l10n_cl_dte_answer_address()
+
+    def _l10n_cl_dte_answer_address(self):
+        """The supplier's exchange address: its DTE e-mail, else the address its file came from."""
+        self.ensure_one()
+        address = self.partner_id.l10n_cl_dte_email or self.file_id.email_from or self.partner_id.email
+        if not address:
+            raise UserError(_("%s: set the supplier's DTE e-mail (its exchange address) to send it the answer.",
+                              self.display_name))
+        return address
 
     def _l10n_cl_dte_send_result(self, result, glosa=None, reason_code=None):
         """Sign and send the ResultadoDTE (``result``: accepted, discrepancies, rejected) of each document."""
@@ -159,10 +170,6 @@ class L10nClDteReceived(models.Model):
             "name": name, "raw": data, "res_model": target._name, "res_id": target.id, "mimetype": "application/xml",
         })
         event.attachment_id = attachment
-        address = self.file_id._l10n_cl_dte_exchange_address() if self.file_id.partner_id else \
-            (self.partner_id.l10n_cl_dte_email or self.partner_id.email)
-        if not address:
-            raise UserError(_("%s: set the supplier's DTE e-mail (its exchange address) to send it the answer.",
-                              self.display_name))
+        address = self._l10n_cl_dte_answer_address()
         _mail(self, ANSWER_TEMPLATE, address, attachment)
         target.message_post(body=_("%(answer)s sent to %(address)s.", answer=name, address=address))

@@ -162,3 +162,13 @@ class TestReceptionAnswers(TestReceptionCommon):
         self.assertIn(str(received.folio).encode(), html)
         self.assertIn(self.supplier.name.encode(), html)
         self.assertEqual(bill.action_l10n_cl_dte_received_pdf()["report_name"], "l10n_cl_dte.report_received_dte")
+
+    def test_nothing_is_registered_when_the_answer_cannot_be_sent(self):
+        received, bill = self.received_bill()
+        received.partner_id.write({"l10n_cl_dte_email": False, "email": False})
+        received.file_id.email_from = False
+        with self.assertRaisesRegex(UserError, "DTE e-mail"):
+            self.answer(bill, "accept")
+        self.assertEqual(self.registry_events(received), [], "the SII's registry was not told")
+        self.answer(bill, "accept", send_to_supplier=False)
+        self.assertEqual(self.registry_events(received), [("ACD", SIGNER_RUT)])

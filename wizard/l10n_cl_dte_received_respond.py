@@ -63,6 +63,8 @@ class L10nClDteReceivedRespond(models.TransientModel):
             raise UserError(_("The reason code is a negative number of at most 3 digits (e.g. -1)."))
         if self.answer == "receipt" and self.send_to_supplier and not self.place:
             raise UserError(_("Say where the goods or services were received."))
+        if self.send_to_supplier:  # before the registry is told anything: it cannot be undone there
+            self.received_ids._l10n_cl_dte_check_answerable()
         for received in self.received_ids:
             if self.register_in_sii and received.l10n_cl_dte_in_registry:
                 received._l10n_cl_dte_rcv_register(action)
