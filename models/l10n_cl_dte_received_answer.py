@@ -71,7 +71,8 @@ class L10nClDteReceivedFile(models.Model):
             "mimetype": "application/xml",
         })
         event.attachment_id = attachment
-        Event.create([{"received_id": document.id, "file_id": self.id, "direction": "out", "kind": "reception",
+        Event.create([{"received_id": document.id, "move_id": document.move_id.id, "file_id": self.id,
+                       "direction": "out", "kind": "reception",
                        "code": document.reception_code, "description": (document.reception_glosa or "")[:250],
                        "attachment_id": attachment.id} for document in documents])
         address = self._l10n_cl_dte_exchange_address()

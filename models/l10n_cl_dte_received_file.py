@@ -193,10 +193,13 @@ class L10nClDteReceivedFile(models.Model):
                 "addressed.", sniffed.addressee_rut or "?")})
             return
         self.company_id = company
+        # What is written about the file (reasons, bills' notes, chatter) is in the company's language, not
+        # in that of whoever runs the mail gateway or the scheduled action.
+        record = self.with_context(lang=company_language(company, self.env))
         if sniffed.kind == engine_exchange.ENVIO_DTE:
-            self.env["l10n_cl_dte.received"]._l10n_cl_dte_receive_envelope(self, sniffed)
+            record.env["l10n_cl_dte.received"]._l10n_cl_dte_receive_envelope(record, sniffed)
         else:
-            self.env["account.move"]._l10n_cl_dte_record_customer_answer(self, sniffed)
+            record.env["account.move"]._l10n_cl_dte_record_customer_answer(record, sniffed)
 
     @api.model
     def _l10n_cl_dte_company_for(self, rut):
@@ -226,6 +229,11 @@ class L10nClDteReceivedFile(models.Model):
             "type": "ir.actions.act_window", "res_model": "l10n_cl_dte.received", "name": _("Received DTEs"),
             "view_mode": "list,form", "domain": [("file_id", "=", self.id)],
         }
+
+
+def company_language(company, env):
+    """The language the company speaks (its partner's), for texts the system writes on its own."""
+    return company.partner_id.lang or env.lang or "en_US"
 
 
 def _same_rut(left, right):

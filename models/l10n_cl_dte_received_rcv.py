@@ -20,6 +20,7 @@ from ..sii_engine.errors import SiiEngineError
 from ..sii_engine.transport import TransportError
 from ..sii_engine.transport.rcv import RcvRefused
 from .l10n_cl_dte_received import chile_now, chile_to_utc, utc_to_chile
+from .l10n_cl_dte_received_file import company_language
 from .l10n_cl_dte_sii_document import commit_batch
 
 _lt = LazyTranslate(__name__)
@@ -307,5 +308,5 @@ def follow_registry(env, due, read, checked_field):
             if clients[company] is None:
                 record[checked_field] = fields.Datetime.now()
             else:
-                read(record, clients[company])
+                read(record.with_context(lang=company_language(company, env)), clients[company])
         commit_batch(env)

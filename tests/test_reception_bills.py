@@ -63,6 +63,9 @@ class TestReceptionBills(TestReceptionCommon):
         self.assertEqual(sorted(item.document.folio for item in reception.documents),
                          sorted(file.received_ids.mapped("folio")))
         self.assertEqual({int(item.status) for item in reception.documents}, {0})
+        # Each bill's history starts with that acknowledgement.
+        for received in file.received_ids:
+            self.assertEqual(received.move_id.l10n_cl_dte_event_ids.mapped("kind"), ["reception"])
 
     def test_every_type_is_booked(self):
         reference = [engine_document.Reference("33", "77", self.today, 1, "Anula factura")]
