@@ -82,18 +82,22 @@ class StandInSupplier:
             issuer=self.issuer, receiver=receiver, lines=list(lines), **fields,
         )
 
-    def issue(self, document, timestamp=None, totals=None):
+    def issue(self, document, timestamp=None, totals=None, edit=None):
         """The signed DTE (bytes) of ``document``; a type 43 is made as a liquidación-factura.
 
         ``totals`` (a :class:`~sii_engine.totals.Totals`) are written instead of
         the engine's: a supplier whose arithmetic differs (IVA rounded line by
-        line, say) still sends a validly stamped and signed document.
+        line, say) still sends a validly stamped and signed document. ``edit``,
+        called with the built ``<DTE>`` before it is stamped and signed, adds
+        what this engine does not write (another currency on a factura, say).
         """
         if document.document_type == LIQUIDACION_FACTURA:
             return self._liquidacion(document, timestamp)
-        if totals is None:
+        if totals is None and edit is None:
             return dte_module.issue(document, self.caf(document.document_type), self.certificate, timestamp).xml
         dte, totals = dte_module.build_dte(document, totals)
+        if edit is not None:
+            edit(dte)
         return self._stamp_and_sign(dte, document, document.document_type, int(round_amount(totals.total)), timestamp)
 
     def envelope(self, dtes, receiver_rut, check_documents=None):

@@ -67,12 +67,12 @@ class TestReceptionCommon(TestClDteCommon):
         type(self).next_folio += 1
         return type(self).next_folio
 
-    def supplier_dte(self, document_type=33, folio=None, lines=None, totals=None, **fields):
+    def supplier_dte(self, document_type=33, folio=None, lines=None, totals=None, edit=None, **fields):
         """A signed DTE of the supplier to the company."""
         fields.setdefault("issue_date", self.today)
         document = self.supplier.document(document_type, folio or self.folio(), self.receiver(), lines=lines,
                                           **fields)
-        return self.supplier.issue(document, totals=totals)
+        return self.supplier.issue(document, totals=totals, edit=edit)
 
     def supplier_envelope(self, dtes, to_sii=True):
         """The EnvioDTE the company receives; with ``to_sii``, the supplier first sends the same DTEs to the SII."""

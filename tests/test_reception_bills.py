@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+from lxml import etree
+
 from odoo.tests import tagged
 
 from ..sii_engine import document as engine_document
@@ -212,3 +214,18 @@ class TestReceptionBills(TestReceptionCommon):
         unmatched = self.receive([nothing]).received_ids
         self.assertFalse(unmatched.picking_id)
         self.assertIn("No incoming receipt", unmatched.booking_message)
+
+    def test_a_factura_also_stated_in_another_currency_stays_in_pesos_and_says_so(self):
+        def in_dollars(dte):
+            namespace = "{http://www.sii.cl/SiiDte}"
+            header = dte[0].find(f"{namespace}Encabezado")
+            other = etree.SubElement(header, f"{namespace}OtraMoneda")
+            for name, value in (("TpoMoneda", "DOLAR USA"), ("TpoCambio", "950.25"), ("MntTotOtrMnda", "69.13")):
+                etree.SubElement(other, f"{namespace}{name}").text = value
+
+        received = self.receive([self.supplier_dte(33, edit=in_dollars)]).received_ids
+        bill = self.bill_of(received)
+        self.assertEqual((bill.currency_id, bill.amount_total), (self.company.currency_id, 65688))
+        self.assertIn("DOLAR USA", str(bill.narration))
+        self.assertIn("950.25", str(bill.narration))
+        self.assertIn("69.13", str(bill.narration))
