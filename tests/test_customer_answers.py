@@ -47,7 +47,7 @@ class TestCustomerAnswers(TestReceptionCommon):
         Envelope._cron_l10n_cl_dte_send()
         invoice.l10n_cl_dte_envelope_id.next_poll_at = fields.Datetime.now() - timedelta(seconds=1)
         Envelope._cron_l10n_cl_dte_poll()
-        self.assertEqual(invoice.l10n_cl_dte_status, "accepted", invoice.l10n_cl_sii_message)
+        self.assertEqual(invoice.l10n_cl_dte_status, "accepted", invoice.l10n_cl_dte_sii_message)
         return invoice
 
     def reference(self, invoice, receiver=CUSTOMER_RUT):
