@@ -19,6 +19,7 @@ import datetime
 import pytz
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from ..sii_engine import exchange as engine_exchange
 from ..sii_engine import rcv as engine_rcv
@@ -256,4 +257,10 @@ class L10nClDteReceived(models.Model):
                                               and record.document_type_code in engine_rcv.RCV_DOCUMENT_TYPES)
 
     def _l10n_cl_dte_error(self, error):
-        return engine_error_message(self.env, error) if isinstance(error, SiiEngineError) else str(error)
+        if isinstance(error, SiiEngineError):
+            return engine_error_message(self.env, error)
+        if isinstance(error, (UserError, ValueError)):
+            return str(error)
+        # A database or programming error: say what to do first, the technical text after it.
+        return _("an unexpected error; tell your Odoo integrator (technical detail: %s)",
+                 str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)

@@ -22,6 +22,7 @@ Guías (52) make no bill: they are linked to the incoming receipt they match.
 from decimal import Decimal
 
 from odoo import Command, _, api, models
+from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, float_round, split_every
 
 from ..sii_engine import exchange as engine_exchange
@@ -140,12 +141,19 @@ class L10nClDteReceived(models.Model):
     def _l10n_cl_dte_purchase_journal(self, company, cache):
         key = ("journal", company.id)
         if key not in cache:
-            cache[key] = self.env["account.journal"].sudo().search(
+            journals = self.env["account.journal"].sudo().search(
                 [("company_id", "=", company.id), ("type", "=", "purchase")],
-                order="l10n_latam_use_documents desc, sequence, id", limit=1)
-        if not cache[key]:
-            raise ValueError(_("The company %s has no purchase journal.", company.display_name))
-        return cache[key]
+                order="l10n_latam_use_documents desc, sequence, id")
+            # A line whose product has no expense account takes the journal's: without one, no bill can be made.
+            cache[key] = journals.filtered("default_account_id")[:1] or journals[:1]
+        journal = cache[key]
+        if not journal:
+            raise UserError(_("The company %s has no purchase journal.", company.display_name))
+        if not journal.default_account_id:
+            raise UserError(_(
+                "The purchase journal %(journal)s has no default expense account: set one on the journal "
+                "(Invoicing › Configuration › Journals), then Create Bill.", journal=journal.display_name))
+        return journal
 
     @api.model
     def _l10n_cl_dte_purchase_taxes(self, company, cache):

@@ -283,6 +283,8 @@ def ensure_sale_journal(env, company, journal_type="sale"):
         "company_id": company.id,
         "l10n_latam_use_documents": True,
         "sequence": min(journals.mapped("sequence"), default=10) - 1,
+        # Lines whose product names no income or expense account take the journal's.
+        "default_account_id": journals.default_account_id[:1].id,
     })
 
 

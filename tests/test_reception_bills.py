@@ -183,6 +183,27 @@ class TestReceptionBills(TestReceptionCommon):
         repeated = self.deliver(self.mime_message([("EnvioDTE.xml", envelope)]))
         self.assertEqual((repeated.state, repeated.reception_code, repeated.received_ids.ids), ("refused", "90", []))
 
+    def test_a_journal_without_default_account_is_passed_over_or_named(self):
+        """A line without an expense account of its own takes the journal's; a journal without one is named."""
+        journals = self.env["account.journal"].search(
+            [("company_id", "=", self.company.id), ("type", "=", "purchase")])
+        bare = journals[0].copy({"name": "Received DTEs without account", "code": "DTEX",
+                                 "default_account_id": False, "sequence": 0, "l10n_latam_use_documents": True})
+        line = self.line("Articulo sin producto ni cuenta", 2, 1000)
+        # Another purchase journal has an account: the bill is made there.
+        received = self.receive([self.supplier_dte(33, lines=[line])]).received_ids
+        self.assertNotEqual(self.bill_of(received).journal_id, bare)
+        # None has one: the document says which journal to fix, and is booked once it is fixed.
+        accounts = {journal: journal.default_account_id for journal in journals}
+        journals.default_account_id = False
+        received = self.receive([self.supplier_dte(33, lines=[line])]).received_ids
+        self.assertFalse(received.move_id)
+        self.assertIn(bare.display_name, received.booking_message)
+        self.assertIn("default expense account", received.booking_message)
+        bare.default_account_id = accounts[journals[0]]
+        received.action_l10n_cl_dte_book()
+        self.assertEqual(self.bill_of(received).journal_id, bare)
+
     def test_a_guia_is_linked_to_the_incoming_receipt_it_matches(self):
         bolt = self.make_product("Perno guia", default_code="GUIA-1", is_storable=True)
         picking_type = self.env["stock.picking.type"].search(
