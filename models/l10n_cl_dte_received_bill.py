@@ -152,7 +152,8 @@ class L10nClDteReceived(models.Model):
         if not journal.default_account_id:
             raise UserError(_(
                 "The purchase journal %(journal)s has no default expense account: set one on the journal "
-                "(Invoicing › Configuration › Journals), then Create Bill.", journal=journal.display_name))
+                "(Invoicing › Configuration › Journals; the field shows to users with Show Full Accounting "
+                "Features), then Create Bill.", journal=journal.display_name))
         return journal
 
     @api.model
