@@ -48,6 +48,13 @@ class ResPartner(models.Model):
         except RutError:
             return False
 
+    def _l10n_cl_dte_contact(self):
+        """(e-mail, phone) of this buyer: its own, else its company's (CorreoRecep, TelefonoRecep)."""
+        partner = self.commercial_partner_id
+        email = (self.email or partner.email or "").strip()
+        phone = (self.phone or self.mobile or partner.phone or partner.mobile or "").strip()
+        return email, phone
+
     def _l10n_cl_dte_receiver(self, anonymous=False, foreign=False):
         """This partner as the receiver of a DTE (the engine's ``Receptor``).
 
@@ -59,6 +66,7 @@ class ResPartner(models.Model):
         if anonymous and not (partner and partner._l10n_cl_dte_has_real_rut()):
             return engine_document.Receiver(rut=engine_rut.GENERIC_RECEIVER_RUT, name=ANONYMOUS_RECEIVER_NAME)
         partner.ensure_one()
+        email, phone = self._l10n_cl_dte_contact()
         return engine_document.Receiver(
             rut=engine_rut.FOREIGN_RECEIVER_RUT if foreign else partner._l10n_cl_dte_engine_rut(_("The customer")),
             name=partner.name or "",
@@ -67,7 +75,8 @@ class ResPartner(models.Model):
             # Odoo's city is the comuna; the SII's "ciudad" is the city too, never the region.
             commune=partner.city or "",
             city=partner.city or "",
-            email=partner.email or "",
+            email=email,
+            phone=phone,  # printed only on boletas (TelefonoRecep)
             nationality=(partner.country_id.l10n_cl_customs_code or "") if foreign else "",
             foreign_id=(partner.vat or "") if foreign else "",
         )
