@@ -35,7 +35,10 @@ class L10nClDteSiiDocument(models.AbstractModel):
     def _l10n_cl_dte_boleta_threshold(self, date):
         """135 UF (the company's limit) in pesos on ``date``, as the engine's Decimal; None: no limit."""
         limit = self.company_id._l10n_cl_dte_boleta_limit(date)
-        return Decimal(repr(limit)) if limit else None
+        if not limit:
+            return None
+        # In the currency's precision: 5400000 pesos, not 5400000.0 (the engine's messages quote it).
+        return Decimal(repr(limit)).quantize(Decimal(1).scaleb(-self.company_id.currency_id.decimal_places))
 
     def _l10n_cl_dte_identified_sale_problems(self, total, buyer, payment_method, date):
         """What a boleta of ``total`` lacks above the limit on ``date``, each saying what to fix.

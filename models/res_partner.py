@@ -20,14 +20,23 @@ class ResPartner(models.Model):
     # For the till, which must know before a sale whether the customer may receive a boleta above the limit.
     l10n_cl_dte_has_real_rut = fields.Boolean(string="Has a RUT of Its Own", compute="_compute_l10n_cl_dte_has_real_rut")
 
+    # For the till: whether a boleta above 135 UF paid in cash can carry this buyer's e-mail or phone.
+    l10n_cl_dte_has_contact = fields.Boolean(string="Has an E-mail or Phone", compute="_compute_l10n_cl_dte_has_contact")
+
     @api.depends("vat")
     def _compute_l10n_cl_dte_has_real_rut(self):
         for partner in self:
             partner.l10n_cl_dte_has_real_rut = partner._l10n_cl_dte_has_real_rut()
 
+    @api.depends("email", "phone", "mobile", "commercial_partner_id.email", "commercial_partner_id.phone",
+                 "commercial_partner_id.mobile")
+    def _compute_l10n_cl_dte_has_contact(self):
+        for partner in self:
+            partner.l10n_cl_dte_has_contact = any(partner._l10n_cl_dte_contact())
+
     @api.model
     def _load_pos_data_fields(self, config_id):
-        return [*super()._load_pos_data_fields(config_id), "l10n_cl_dte_has_real_rut"]
+        return [*super()._load_pos_data_fields(config_id), "l10n_cl_dte_has_real_rut", "l10n_cl_dte_has_contact"]
 
     def _l10n_cl_dte_engine_rut(self, what):
         """This partner's RUT as the SII writes it; ``what`` names the partner's role in the error."""

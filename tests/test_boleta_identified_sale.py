@@ -96,6 +96,15 @@ class TestBoletaIdentifiedSale(TestClDtePosCommon):
         self.assertEqual(xmlutil.findtext(body, "Encabezado/Receptor/TelefonoRecep"), "+56 2 2395 1000")
         self.assertEqual(xmlutil.findtext(body, "Encabezado/IdDoc/MedioPago"), "1")
 
+    def test_a_contact_reached_through_its_company(self):
+        """The till and the server agree: a contact without e-mail is reached at its company's."""
+        contact = self.env["res.partner"].create({"name": "Compras", "parent_id": self.customer.id})
+        self.assertFalse(contact.l10n_cl_dte_has_contact)
+        self.customer.email = "compras@sii.example"
+        self.assertTrue(contact.l10n_cl_dte_has_contact)
+        order, _answer = self.sync(self.order_data(self.session, [(self.product_taxed, BIG)], partner=contact))
+        self.assertEqual(xmlutil.findtext(self.boleta(order), "Encabezado/Receptor/CorreoRecep"), "compras@sii.example")
+
     def test_the_largest_share_of_the_payment_is_the_payment_method(self):
         total = 2500 * BIG
         # Mostly by card: no contact needed.

@@ -54,7 +54,8 @@ patch(PaymentScreen.prototype, {
             });
             return false;
         }
-        if (l10nClDtePaymentMethod(order) === "cash" && !(partner.email || partner.phone || partner.mobile)) {
+        // The server says whether the customer (or its company) has an e-mail or phone, as it will check.
+        if (l10nClDtePaymentMethod(order) === "cash" && !partner.l10n_cl_dte_has_contact) {
             ask(this.dialog, {
                 title: _t("Customer e-mail or phone required"),
                 body: _t(

@@ -205,6 +205,19 @@ registry.category("web_tour.tours").add("l10n_cl_dte_pos_boleta_limit_tour", {
             {
                 trigger: "body:not(:has(.modal))",
             },
+            {
+                content: "the till has the customer's e-mail from the server",
+                trigger: "body",
+                run: async () => {
+                    for (let wait = 0; wait < 100; wait++) {
+                        if (posmodel.get_order().get_partner()?.l10n_cl_dte_has_contact) {
+                            return;
+                        }
+                        await new Promise((resolve) => setTimeout(resolve, 100));
+                    }
+                    throw new Error("the customer edited at the till still has no e-mail or phone in the POS");
+                },
+            },
             PaymentScreen.clickValidate(),
             ReceiptScreen.isShown(),
             {
