@@ -11,10 +11,12 @@ from . import l10n_cl_dte_token
 from . import l10n_cl_dte_envelope
 from . import l10n_cl_dte_sii_document
 from . import l10n_cl_dte_sii_document_issue
+from . import l10n_cl_dte_identified_sale
 from . import l10n_cl_dte_submission
 from . import account_move_dte_document
 from . import account_move
 from . import account_move_customer_exchange
+from . import pos_payment_method
 from . import pos_config
 from . import pos_order_dte_document
 from . import pos_order

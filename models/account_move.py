@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..sii_engine import codes
+from .l10n_cl_dte_identified_sale import PAYMENT_METHODS
 from .l10n_cl_dte_sii_document import SENT_STATES
 
 # What posting stamps: every DTE but the guía (52), which comes from a picking.
@@ -19,6 +20,11 @@ class AccountMove(models.Model):
         "l10n_cl_dte.reference", "move_id", string="SII References", copy=True
     )
     l10n_cl_dte_electronic = fields.Boolean(string="Electronic Document", compute="_compute_l10n_cl_dte_electronic")
+    l10n_cl_dte_payment_method = fields.Selection(
+        PAYMENT_METHODS, string="SII Payment Method", copy=False,
+        help="How the customer pays this boleta (MedioPago): required above 135 UF, when a boleta paid in cash "
+        "must also carry the customer's e-mail or phone (Ley 21.713).",
+    )
 
     _sql_constraints = [
         (
@@ -92,6 +98,11 @@ class AccountMove(models.Model):
             problems.append(_("A credit or debit note must reference the document it modifies (References tab)."))
         if any(line.price_unit < 0 and line.quantity < 0 for line in product_lines):
             problems.append(_("A line cannot have both a negative quantity and a negative price."))
+        if codes.is_boleta(code):
+            problems += self._l10n_cl_dte_identified_sale_problems(
+                self.amount_total, self.partner_id, self.l10n_cl_dte_payment_method,
+                self.invoice_date or fields.Date.context_today(self),
+            )
         self._l10n_cl_dte_refuse(problems)
         self.env["l10n_cl_dte.certificate"]._l10n_cl_dte_signing_certificate(self.company_id)
 

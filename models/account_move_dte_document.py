@@ -12,6 +12,7 @@ from odoo import models
 from ..sii_engine import codes
 from ..sii_engine import document as engine_document
 from ..sii_engine import lines as engine_lines
+from .l10n_cl_dte_identified_sale import BOLETA_MEDIO_PAGO
 from .l10n_cl_dte_sii_document_issue import to_decimal
 
 
@@ -28,25 +29,38 @@ class AccountMove(models.Model):
         lines, adjustments = engine_lines.detail(sale_lines, gross=gross, decimals=self.currency_id.decimal_places > 0)
         foreign_currency = export and self.currency_id != self.company_id.currency_id
         immediate = not self.invoice_payment_term_id or (self.invoice_date_due or self.invoice_date) <= self.invoice_date
+        boleta = codes.is_boleta(code)
+        # A boleta names the buyer the invoice is addressed to (its e-mail or phone, Ley 21.713).
+        buyer = self.partner_id if boleta else self.commercial_partner_id
         return engine_document.Document(
             document_type=code,
             folio=folio,
             issue_date=self.invoice_date,
             issuer=self.company_id._l10n_cl_dte_engine_issuer(),
-            receiver=self.commercial_partner_id._l10n_cl_dte_receiver(foreign=export),
+            receiver=buyer._l10n_cl_dte_receiver(foreign=export),
             lines=lines,
             global_adjustments=adjustments,
             references=[reference._l10n_cl_dte_engine_reference() for reference in self.l10n_cl_dte_reference_ids],
             payment_form=None if export else (1 if immediate else 2),
             due_date=None if immediate else self.invoice_date_due,
-            payments=[] if export or immediate else self._l10n_cl_dte_installments(),
-            net_prices=codes.is_boleta(code) and not gross,
+            # A boleta carries no installments (MntPagos): its FchVenc is the due date.
+            payments=[] if export or boleta or immediate else self._l10n_cl_dte_installments(),
+            net_prices=boleta and not gross,
             currency=self._l10n_cl_normalize_currency_name(self.currency_id.name) if export else "",
             other_currency="PESO CL" if foreign_currency else "",
             exchange_rate=(to_decimal(1 / self.invoice_currency_rate, 4)
                            if foreign_currency and self.invoice_currency_rate else None),
             service_indicator=3 if export else None,
+            **(self._l10n_cl_dte_boleta_values() if boleta else {}),
         )
+
+    def _l10n_cl_dte_boleta_values(self):
+        """What the SII's boleta format of 2024 adds: MedioPago, RUTProvSW, and the 135 UF rule's threshold."""
+        return {
+            "payment_method": BOLETA_MEDIO_PAGO.get(self.l10n_cl_dte_payment_method),
+            "software_provider_rut": self.company_id._l10n_cl_dte_software_provider_rut(),
+            "threshold_135_uf": self._l10n_cl_dte_boleta_threshold(self.invoice_date),
+        }
 
     def _l10n_cl_dte_installments(self):
         """MntPagos: the installments of a sale on credit, as its payment terms split the receivable.

@@ -15,6 +15,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..sii_engine import codes
+from ..sii_engine import rut as engine_rut
 
 # l10n_cl's document types a till issues.
 DOCUMENT_TYPE_XMLIDS = {
@@ -48,6 +49,9 @@ class PosOrder(models.Model):
     l10n_cl_dte_receipt_sii_office = fields.Char(
         string="Receipt SII Office", compute="_compute_l10n_cl_dte_receipt"
     )
+    # The buyer a boleta names (RUT, name, e-mail, phone: one per line), printed as the SII's boleta
+    # format asks (RUT unless 66666666-6; name and contact above 135 UF).
+    l10n_cl_dte_receipt_buyer = fields.Char(string="Receipt Buyer", compute="_compute_l10n_cl_dte_receipt")
 
     _sql_constraints = [
         (
@@ -76,6 +80,16 @@ class PosOrder(models.Model):
             order.l10n_cl_dte_receipt_sii_office = (
                 f"S.I.I. - {company.l10n_cl_sii_regional_office.upper()}" if company.l10n_cl_sii_regional_office else False
             )
+            order.l10n_cl_dte_receipt_buyer = order._l10n_cl_dte_receipt_buyer() if order.l10n_cl_dte_folio else False
+
+    def _l10n_cl_dte_receipt_buyer(self):
+        buyer = self.partner_id
+        commercial = buyer.commercial_partner_id
+        if not (commercial and commercial._l10n_cl_dte_has_real_rut()):
+            return False
+        email, phone = buyer._l10n_cl_dte_contact()
+        rut = f"R.U.T.: {engine_rut.display(commercial.vat)}"
+        return "\n".join(filter(None, [rut, commercial.name, email, phone]))
 
     @api.model
     def _load_pos_data_fields(self, config_id):
@@ -112,15 +126,27 @@ class PosOrder(models.Model):
                       journal=journal.display_name, pos=self.config_id.display_name)
                 )
             return
-        limit = self.config_id.l10n_cl_dte_boleta_limit
-        buyer = self.partner_id.commercial_partner_id
-        if (not self.to_invoice and limit and self.currency_id.compare_amounts(self.amount_total, limit) > 0
-                and not (buyer and buyer._l10n_cl_dte_has_real_rut())):
-            raise UserError(
-                _("A boleta above %(limit)s (%(uf)s UF) must name its buyer: select a customer with a RUT, "
-                  "or issue an invoice.",
-                  limit=self.currency_id.format(limit), uf=self.company_id.l10n_cl_dte_boleta_limit_uf)
-            )
+        # Above 135 UF (Ley 21.713): the buyer, how it was paid, and for cash the buyer's e-mail or phone.
+        # Refused before any folio is taken; the till keeps the paid order and sends it again once completed.
+        problems = self._l10n_cl_dte_identified_sale_problems(
+            self.amount_total, self.partner_id, self._l10n_cl_dte_payment_method(), self._l10n_cl_dte_issue_date()
+        )
+        if problems:
+            raise UserError("\n".join(problems))
+
+    def _l10n_cl_dte_payment_method(self):
+        """How the order was paid (a key of PAYMENT_METHODS): the method that took the largest share.
+
+        The change given back counts against the cash it came from; on a tie, cash (the strictest rule).
+        The till decides the same way (static/src/pos/payment_screen.js).
+        """
+        shares = {}
+        for payment in self.payment_ids:
+            method = payment.payment_method_id.l10n_cl_dte_payment_method
+            shares[method] = shares.get(method, 0.0) + payment.amount
+        if not shares:
+            return False
+        return max(shares, key=lambda method: (shares[method], method == "cash"))
 
     def _l10n_cl_dte_document_type(self):
         """A boleta: exempt (41) when no line sold carries VAT, else 39."""

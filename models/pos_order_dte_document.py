@@ -11,6 +11,7 @@ from odoo import fields, models
 
 from ..sii_engine import document as engine_document
 from ..sii_engine import lines as engine_lines
+from .l10n_cl_dte_identified_sale import BOLETA_MEDIO_PAGO
 from .l10n_cl_dte_sii_document_issue import VAT_SII_CODE
 
 
@@ -39,10 +40,8 @@ class PosOrder(models.Model):
         ]
         gross = engine_lines.states_gross(code, sale_lines)
         lines, adjustments = engine_lines.detail(sale_lines, gross=gross, decimals=self.currency_id.decimal_places > 0)
-        # The SII dates a boleta in Chile's time, whatever the cashier's browser says.
-        issue_date = fields.Datetime.context_timestamp(
-            self.with_context(tz=self.env.user.tz or "America/Santiago"), self.date_order
-        ).date()
+        issue_date = self._l10n_cl_dte_issue_date()
+        payment_method = self._l10n_cl_dte_payment_method()
         return engine_document.Document(
             document_type=code,
             folio=folio,
@@ -52,4 +51,13 @@ class PosOrder(models.Model):
             lines=lines,
             global_adjustments=adjustments,
             net_prices=not gross,
+            payment_method=BOLETA_MEDIO_PAGO.get(payment_method),
+            software_provider_rut=self.company_id._l10n_cl_dte_software_provider_rut(),
+            threshold_135_uf=self._l10n_cl_dte_boleta_threshold(issue_date),
         )
+
+    def _l10n_cl_dte_issue_date(self):
+        # The SII dates a boleta in Chile's time, whatever the cashier's browser says.
+        return fields.Datetime.context_timestamp(
+            self.with_context(tz=self.env.user.tz or "America/Santiago"), self.date_order
+        ).date()

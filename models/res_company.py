@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..sii_engine import document as engine_document
+from ..sii_engine import rut as engine_rut
 
 # Who is told when the DTE flow needs a person, and who alone reads certificates and CAF files.
 MANAGER_GROUP = "account.group_account_manager"
@@ -93,12 +94,27 @@ class ResCompany(models.Model):
         string="UF Value",
         help="Pesos per UF to apply the boleta limit when the currency CLF has no rate in Odoo.",
     )
+    l10n_cl_dte_software_provider_vat = fields.Char(
+        string="Boleta Software Provider RUT",
+        help="RUT of the company that provides the software issuing the boletas (RUTProvSW of the SII's boleta "
+        "format). Empty: the company's own RUT, as the SII asks for software of one's own.",
+    )
 
     @api.constrains("l10n_cl_dte_acteco_ids")
     def _check_l10n_cl_dte_activities(self):
         for company in self:
             if len(company.l10n_cl_dte_acteco_ids) > 4:
                 raise ValidationError(_("The SII accepts at most four economic activity codes (Acteco) per company."))
+
+    @api.constrains("l10n_cl_dte_software_provider_vat")
+    def _check_l10n_cl_dte_software_provider_vat(self):
+        for company in self:
+            vat = company.l10n_cl_dte_software_provider_vat
+            if vat and not engine_rut.is_valid(vat):
+                raise ValidationError(
+                    _("%s is not a valid RUT for the boleta software provider: check its digits and verifier "
+                      "(e.g. 76192083-9), or leave it empty for software of your own.", vat)
+                )
 
     def _l10n_cl_dte_managers(self):
         """The company's accounting managers (internal users)."""
@@ -144,19 +160,25 @@ class ResCompany(models.Model):
             phone=partner.phone or "",
         )
 
-    def _l10n_cl_dte_boleta_limit(self):
-        """The anonymous boleta limit in the company's currency (0: not enforced)."""
+    def _l10n_cl_dte_boleta_limit(self, date=None):
+        """The anonymous boleta limit in the company's currency on ``date`` (default today; 0: not enforced)."""
         self.ensure_one()
         if not self.l10n_cl_dte_boleta_limit_uf:
             return 0.0
         uf = self.env.ref("base.CLF", raise_if_not_found=False)
-        today = fields.Date.context_today(self)
+        date = date or fields.Date.context_today(self)
         has_rate = uf and self.env["res.currency.rate"].sudo().search_count(
-            [("currency_id", "=", uf.id), ("company_id", "in", [self.id, False]), ("name", "<=", today)], limit=1
+            [("currency_id", "=", uf.id), ("company_id", "in", [self.id, False]), ("name", "<=", date)], limit=1
         )
         if has_rate:
-            return uf._convert(self.l10n_cl_dte_boleta_limit_uf, self.currency_id, self, today)
+            return uf._convert(self.l10n_cl_dte_boleta_limit_uf, self.currency_id, self, date)
         return self.currency_id.round(self.l10n_cl_dte_boleta_limit_uf * self.l10n_cl_dte_uf_value)
+
+    def _l10n_cl_dte_software_provider_rut(self):
+        """RUTProvSW of the company's boletas: its provider's RUT, or its own for software of its own."""
+        self.ensure_one()
+        return self.l10n_cl_dte_software_provider_vat or self.sudo().partner_id._l10n_cl_dte_engine_rut(
+            _("The company"))
 
     def _l10n_cl_dte_uses_electronic_documents(self):
         self.ensure_one()

@@ -23,3 +23,6 @@ class ResConfigSettings(models.TransientModel):
     )
     l10n_cl_dte_boleta_limit_uf = fields.Float(related="company_id.l10n_cl_dte_boleta_limit_uf", readonly=False)
     l10n_cl_dte_uf_value = fields.Float(related="company_id.l10n_cl_dte_uf_value", readonly=False)
+    l10n_cl_dte_software_provider_vat = fields.Char(
+        related="company_id.l10n_cl_dte_software_provider_vat", readonly=False
+    )

@@ -28,7 +28,7 @@ from odoo.addons.l10n_cl_dte.sii_engine import identities
 from odoo.addons.l10n_cl_dte.sii_engine import rut as engine_rut
 from odoo.addons.l10n_cl_dte.sii_engine.errors import CafError
 
-DOCUMENT_TYPES = ("33", "34", "39", "41", "56", "61")
+DOCUMENT_TYPES = ("33", "34", "39", "41", "52", "56", "61")
 CAF_SIZE = 500
 SIGNER_RUT = "11111111-1"
 SIGNER_NAME = "Demo Signer"
@@ -42,6 +42,7 @@ COMPANY_DEFAULTS = {
 }
 ACTECO = ("620200", "Actividades de consultoría de informática y de gestión de instalaciones informáticas")
 REGIONAL_OFFICE = "Santiago Centro"
+UF_VALUE = 40000.0
 # l10n_cl's demo customers lack a giro (GiroRecep), which a factura needs.
 DEMO_CUSTOMERS = {
     "l10n_cl.res_partner_bmya": {"l10n_cl_activity_description": "Asesorias y consultoria"},
@@ -134,6 +135,8 @@ def configure_company(env, company):
         "l10n_cl_dte_resolution_number": 0,  # what the SII's certification environment uses
         "l10n_cl_dte_resolution_date": fields.Date.context_today(company),
         "l10n_cl_sii_regional_office": REGIONAL_OFFICE,
+        # The boleta limit of 135 UF in pesos (Odoo has no CLF rate offline): about the UF of late 2026.
+        "l10n_cl_dte_uf_value": UF_VALUE,
         "l10n_cl_dte_email": partner.email or "dte@example.cl",
         # Printing then gives the PDF at once instead of opening the document layout wizard first.
         "external_report_layout_id": env.ref("web.external_layout_standard").id,
@@ -326,8 +329,6 @@ def ensure_pos(env, company, journal):
         on_till.write({"taxes_id": [Command.unlink(iva.id), Command.link(iva_included.id)]} if iva
                       else {"taxes_id": [Command.link(iva_included.id)]})
         log(f"gave {iva_included.name} to {len(on_till)} demo products of the till")
-    if not env["stock.warehouse"].search_count([("company_id", "=", company.id)]):
-        env["stock.warehouse"].create({"name": company.name[:30], "code": "CLDTE", "company_id": company.id})
     configs = env["pos.config"].search([("company_id", "=", company.id)])
     config = configs[:1] or env["pos.config"].with_company(company).create({"name": "Tienda Demo", "company_id": company.id})
     if config.invoice_journal_id != journal:
@@ -336,8 +337,41 @@ def ensure_pos(env, company, journal):
     # desks…) is priced for another currency. Odoo refuses this change while a session is open.
     if not config.limit_categories and not config.current_session_id:
         config.write({"limit_categories": True, "iface_available_categ_ids": [Command.set(category.ids)]})
-    log(f"point of sale: {config.name} (boletas; invoices and returns in {journal.name})")
+    # The till's card payments are electronic payments on the boletas (MedioPago 2; cash is 1 on its own).
+    cards = config.payment_method_ids.filtered(
+        lambda method: method.type == "bank" and method.l10n_cl_dte_payment_method == "other"
+    )
+    cards.l10n_cl_dte_payment_method = "debit_card"
+    log(f"point of sale: {config.name} (boletas; invoices and returns in {journal.name}); payment methods: "
+        + ", ".join(f"{method.name} ({method.l10n_cl_dte_payment_method})" for method in config.payment_method_ids))
     return config
+
+
+def ensure_peso_pricelist(env, company):
+    """Sales in pesos: l10n_cl's demo company gets Odoo's "Default" pricelist in dollars (made before the
+    company's currency becomes CLP), where a quotation would price a 650.000 notebook in USD. A pricelist
+    in pesos, first, is the customers' default."""
+    pricelists = env["product.pricelist"]
+    if pricelists.search_count([("company_id", "=", company.id), ("currency_id", "=", company.currency_id.id)]):
+        return
+    first = min(pricelists.search([("company_id", "=", company.id)]).mapped("sequence"), default=10)
+    pricelist = pricelists.create({
+        "name": f"Precios de lista ({company.currency_id.name})", "currency_id": company.currency_id.id,
+        "company_id": company.id, "sequence": first - 1,
+    })
+    log(f"sales of {company.name} in {company.currency_id.name}: pricelist {pricelist.name}")
+
+
+def ensure_guias(env, company):
+    """The company's deliveries issue a guía de despacho (52) when validated, priced as their sale order."""
+    warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1) or env[
+        "stock.warehouse"
+    ].create({"name": company.name[:30], "code": "CLDTE", "company_id": company.id})
+    delivery = warehouse.out_type_id
+    if not delivery.l10n_cl_dte_guia:
+        delivery.write({"l10n_cl_dte_guia": True, "l10n_cl_dte_transfer_indicator": "1",
+                        "l10n_cl_dte_dispatch_type": "2", "l10n_cl_dte_valuation": "sale_order"})
+        log(f"deliveries of {warehouse.name} ({delivery.display_name}) issue guías de despacho (52)")
 
 
 def speak_chilean_spanish(env, company, customers):
@@ -383,6 +417,8 @@ def main(env):
     ensure_products(env, company)
     journal = ensure_sale_journal(env, company)
     ensure_sale_journal(env, company, "purchase")
+    ensure_peso_pricelist(env, company)
+    ensure_guias(env, company)
     ensure_pos(env, company, journal)
     speak_chilean_spanish(env, company, customer | env["res.partner"].browse(
         [env.ref(xmlid).id for xmlid in DEMO_CUSTOMERS if env.ref(xmlid, raise_if_not_found=False)]

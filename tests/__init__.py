@@ -10,6 +10,7 @@ from . import test_sii_submission
 from . import test_sii_submission_concurrency
 from . import test_pos_tour
 from . import test_pos_boleta
+from . import test_boleta_identified_sale
 from . import test_pos_submission
 from . import test_pos_folio_concurrency
 from . import test_system_level

@@ -28,6 +28,10 @@ class TestClDtePosCommon(TestClDteCommon):
         cls.cash_method = cls.env["pos.payment.method"].create({
             "name": "Efectivo", "journal_id": cls.company_data["default_journal_cash"].id, "company_id": cls.company.id,
         })
+        cls.card_method = cls.env["pos.payment.method"].create({
+            "name": "Tarjeta", "journal_id": cls.company_data["default_journal_bank"].id, "company_id": cls.company.id,
+            "l10n_cl_dte_payment_method": "credit_card",
+        })
         cls.config = cls.make_config("Caja 1")
         cls.final_consumer = cls.env.ref("l10n_cl.par_cfa")
 
@@ -37,7 +41,7 @@ class TestClDtePosCommon(TestClDteCommon):
             "name": name,
             "company_id": cls.company.id,
             "invoice_journal_id": cls.sale_journal.id,
-            "payment_method_ids": [Command.set(cls.cash_method.ids)],
+            "payment_method_ids": [Command.set((cls.cash_method | cls.card_method).ids)],
         })
 
     def open_session(self, config=None):
@@ -47,10 +51,11 @@ class TestClDtePosCommon(TestClDteCommon):
         session.set_opening_control(0, None)
         return session
 
-    def order_data(self, session, lines, partner=None, to_invoice=False, refunded_lines=None, paid=None):
+    def order_data(self, session, lines, partner=None, to_invoice=False, refunded_lines=None, paid=None,
+                   payments=None):
         """What the POS sends for a paid order: ``lines`` are (product, quantity) pairs (see pos_order_data)."""
         return pos_order_data(session, lines, self.cash_method, self.env.user, partner=partner, to_invoice=to_invoice,
-                              refunded_lines=refunded_lines, paid=paid)
+                              refunded_lines=refunded_lines, paid=paid, payments=payments)
 
     def sync(self, data):
         """Synchronise one order as the POS does; returns (order, what the POS receives)."""

@@ -6,7 +6,7 @@ from odoo import Command, fields
 
 
 def pos_order_data(session, lines, payment_method, user, partner=None, to_invoice=False, refunded_lines=None,
-                   paid=None, sequence=1):
+                   paid=None, sequence=1, payments=None):
     """A paid order of ``session`` as ``sync_from_ui`` receives it: ``lines`` are (product, quantity) pairs.
 
     Each line is priced with its product's price and taxes, as the POS computes them; ``paid`` is the order's
@@ -43,7 +43,10 @@ def pos_order_data(session, lines, payment_method, user, partner=None, to_invoic
         "partner_id": partner.id if partner else False,
         "to_invoice": to_invoice,
         "lines": line_commands,
-        "payment_ids": [Command.create({"amount": total, "name": now, "payment_method_id": payment_method.id})],
+        "payment_ids": [
+            Command.create({"amount": amount, "name": now, "payment_method_id": method.id})
+            for method, amount in (payments or [(payment_method, total)])
+        ],
         "amount_paid": total,
         "amount_total": total,
         "amount_tax": 0,

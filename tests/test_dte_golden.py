@@ -182,6 +182,24 @@ class TestDteGolden(StockGuiaMixin, TestClDtePosCommon):
         order, _answer = self.sync(self.order_data(session, [(self.product_exempt, 2)], partner=self.customer))
         self.assert_golden(order, "pos_41_boleta_exenta")
 
+    def test_pos_boleta_39_above_135_uf_in_cash(self):
+        """Ley 21.713: the buyer named, MedioPago 1 (cash) and the buyer's e-mail."""
+        self.company.write({"l10n_cl_dte_boleta_limit_uf": 135, "l10n_cl_dte_uf_value": 40000})
+        session = self.open_session()
+        order, _answer = self.sync(self.order_data(session, [(self.product_taxed, 2200)], partner=self.customer))
+        self.assertGreater(order.amount_total, 135 * 40000)
+        self.assert_golden(order, "pos_39_boleta_135uf_efectivo")
+
+    def test_pos_boleta_39_above_135_uf_by_card(self):
+        """Ley 21.713: the buyer named and MedioPago 2 (electronic payment); no contact needed."""
+        self.company.write({"l10n_cl_dte_boleta_limit_uf": 135, "l10n_cl_dte_uf_value": 40000})
+        self.customer.email = False
+        session = self.open_session()
+        order, _answer = self.sync(self.order_data(
+            session, [(self.product_taxed, 2200)], partner=self.customer, payments=[(self.card_method, 5_500_000)],
+        ))
+        self.assert_golden(order, "pos_39_boleta_135uf_tarjeta")
+
     def test_pos_factura_33(self):
         session = self.open_session()
         order, _answer = self.sync(

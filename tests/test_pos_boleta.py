@@ -131,6 +131,7 @@ class TestPosBoleta(TestClDtePosCommon):
         with self.assertRefused(UserError, "must name its buyer"):
             self.sync(self.order_data(self.session, big, partner=self.final_consumer))
         self.assertEqual(self.caf_39.next_folio, 1, "a refused sale consumes no folio")
+        self.customer.email = "compras@sii.example"  # paid in cash: the buyer's e-mail (test_boleta_identified_sale)
         order, _answer = self.sync(self.order_data(self.session, big, partner=self.customer))
         self.assertEqual(order.l10n_cl_dte_folio, 1)
         small, _answer = self.sync(self.order_data(self.session, [(self.product_taxed, 1)]))

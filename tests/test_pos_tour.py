@@ -79,8 +79,15 @@ class TestClDtePosTour(TestPointOfSaleHttpCommon):
             "l10n_latam_identification_type_id": rut_type.id,
         })
         self.env["res.partner"].create({"name": "Cliente Sin RUT", "country_id": self.env.ref("base.cl").id})
+        # A cashier who completes customers at the till ("Contact Creation", which Odoo gives users by default).
+        self.pos_user.groups_id += self.env.ref("base.group_partner_manager")
         self.main_pos_config.with_user(self.pos_user).open_ui()
         self.start_pos_tour("l10n_cl_dte_pos_boleta_limit_tour", login="pos_user")
 
         order = self.env["pos.order"].search([("config_id", "=", self.main_pos_config.id)])
         self.assertEqual((order.partner_id, order.l10n_cl_dte_folio), (customer, 1))
+        # Paid in cash above the limit: the e-mail the cashier gave the customer at the till is on the boleta.
+        self.assertEqual(customer.email, "cliente@example.cl")
+        body = xmlutil.parse(order.l10n_cl_dte_file_id.raw)[0]
+        self.assertEqual(xmlutil.findtext(body, "Encabezado/IdDoc/MedioPago"), "1")
+        self.assertEqual(xmlutil.findtext(body, "Encabezado/Receptor/CorreoRecep"), "cliente@example.cl")

@@ -7,6 +7,7 @@ import { _t } from "@web/core/l10n/translation";
 import { ConnectionLostError } from "@web/core/network/rpc";
 import { floatIsZero } from "@web/core/utils/numbers";
 import { patch } from "@web/core/utils/patch";
+import { l10nClDtePaymentMethod } from "./utils";
 
 patch(PaymentScreen.prototype, {
     async _isOrderValid(isForceValidate) {
@@ -17,8 +18,9 @@ patch(PaymentScreen.prototype, {
     },
 
     /**
-     * Above the configured amount, a boleta must name a customer with a RUT (the server refuses it
-     * too): tell the cashier before the order is sent rather than after.
+     * Above the configured amount (135 UF, Ley 21.713), a boleta must name a customer with a RUT and,
+     * paid in cash, carry the customer's e-mail or phone (the server refuses it too): tell the cashier
+     * before the order is sent rather than after.
      */
     _l10nClDteCheckBoletaLimit() {
         const config = this.pos.config;
@@ -31,25 +33,45 @@ patch(PaymentScreen.prototype, {
             limit <= 0 ||
             order.is_to_invoice() ||
             excess <= 0 ||
-            floatIsZero(excess, this.pos.currency.decimal_places) ||
-            order.get_partner()?.l10n_cl_dte_has_real_rut
+            floatIsZero(excess, this.pos.currency.decimal_places)
         ) {
             return true;
         }
-        ask(this.dialog, {
-            title: _t("Customer with RUT required"),
-            body: _t(
-                "A boleta above %s must name the customer: select a customer with a RUT before validating.",
-                this.env.utils.formatCurrency(limit)
-            ),
-            confirmLabel: _t("Select customer"),
-            cancelLabel: _t("Back"),
-        }).then((confirmed) => {
-            if (confirmed) {
-                this.pos.selectPartner();
-            }
-        });
-        return false;
+        const partner = order.get_partner();
+        if (!partner?.l10n_cl_dte_has_real_rut) {
+            ask(this.dialog, {
+                title: _t("Customer with RUT required"),
+                body: _t(
+                    "A boleta above %s must name the customer: select a customer with a RUT before validating.",
+                    this.env.utils.formatCurrency(limit)
+                ),
+                confirmLabel: _t("Select customer"),
+                cancelLabel: _t("Back"),
+            }).then((confirmed) => {
+                if (confirmed) {
+                    this.pos.selectPartner();
+                }
+            });
+            return false;
+        }
+        // The server says whether the customer (or its company) has an e-mail or phone, as it will check.
+        if (l10nClDtePaymentMethod(order) === "cash" && !partner.l10n_cl_dte_has_contact) {
+            ask(this.dialog, {
+                title: _t("Customer e-mail or phone required"),
+                body: _t(
+                    "A boleta above %(limit)s paid in cash must carry the customer's e-mail or phone: add one to %(customer)s before validating.",
+                    { limit: this.env.utils.formatCurrency(limit), customer: partner.name }
+                ),
+                confirmLabel: _t("Edit customer"),
+                cancelLabel: _t("Back"),
+            }).then((confirmed) => {
+                if (confirmed) {
+                    this.pos.editPartner(partner);
+                }
+            });
+            return false;
+        }
+        return true;
     },
 
     async _finalizeValidation() {

@@ -17,6 +17,7 @@ patch(PosOrder.prototype, {
                 folio: folio && `N° ${folio}`,
                 document: folio && (this.l10n_cl_dte_receipt_document || ""),
                 sii_office: folio && (this.l10n_cl_dte_receipt_sii_office || ""),
+                buyer: (folio && this.l10n_cl_dte_receipt_buyer && this.l10n_cl_dte_receipt_buyer.split("\n")) || [],
                 barcode: folio && (this.l10n_cl_dte_receipt_barcode || ""),
                 resolution: folio && (this.l10n_cl_dte_receipt_resolution || ""),
                 label_ted: this.config.l10n_cl_dte_stamp_legend,

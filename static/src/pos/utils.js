@@ -31,3 +31,27 @@ export function l10nClSetAwaitingStamp(configId, uuids) {
         // Storage full or forbidden: the receipt can still be reprinted from the ticket screen.
     }
 }
+
+/**
+ * How the order is paid, as its boleta's MedioPago says it: the SII payment method that took the
+ * largest share (the change given back counts against cash; on a tie, cash). The server decides the
+ * same way (pos.order._l10n_cl_dte_payment_method).
+ */
+export function l10nClDtePaymentMethod(order) {
+    const shares = new Map();
+    for (const line of order.payment_ids) {
+        const method = line.payment_method_id?.l10n_cl_dte_payment_method || "other";
+        shares.set(method, (shares.get(method) || 0) + line.get_amount());
+    }
+    if (shares.has("cash")) {
+        shares.set("cash", shares.get("cash") - order.get_change());
+    }
+    let best = false;
+    for (const [method, amount] of shares) {
+        const top = best && shares.get(best);
+        if (!best || amount > top || (amount === top && method === "cash")) {
+            best = method;
+        }
+    }
+    return best;
+}

@@ -185,10 +185,48 @@ registry.category("web_tour.tours").add("l10n_cl_dte_pos_boleta_limit_tour", {
             customerWithRutIsRequired(),
             PartnerList.clickPartner("Cliente Con RUT"),
             PaymentScreen.clickValidate(),
+            // Paid in cash, the boleta must carry the customer's e-mail or phone (Ley 21.713).
+            Dialog.is({ title: "Customer e-mail or phone required" }),
+            {
+                content: "the dialog names the customer to complete",
+                trigger: `.modal .modal-body:contains("paid in cash must carry the customer's e-mail or phone: add one to Cliente Con RUT")`,
+            },
+            Dialog.confirm("Edit customer"),
+            {
+                content: "give the customer an e-mail",
+                trigger: ".modal .o_field_widget[name=email] input",
+                run: "edit cliente@example.cl",
+            },
+            {
+                content: "save the customer",
+                trigger: ".modal .o_form_button_save",
+                run: "click",
+            },
+            {
+                trigger: "body:not(:has(.modal))",
+            },
+            {
+                content: "the till has the customer's e-mail from the server",
+                trigger: "body",
+                run: async () => {
+                    for (let wait = 0; wait < 100; wait++) {
+                        if (posmodel.get_order().get_partner()?.l10n_cl_dte_has_contact) {
+                            return;
+                        }
+                        await new Promise((resolve) => setTimeout(resolve, 100));
+                    }
+                    throw new Error("the customer edited at the till still has no e-mail or phone in the POS");
+                },
+            },
+            PaymentScreen.clickValidate(),
             ReceiptScreen.isShown(),
             {
                 content: "the boleta is stamped",
                 trigger: ".receipt-screen .pos-receipt .l10n_cl_dte_folio:contains('N° 1')",
+            },
+            {
+                content: "the receipt prints the buyer the boleta names, with the e-mail given",
+                trigger: ".receipt-screen .pos-receipt .l10n_cl_dte_buyer:contains('60.803.000-K'):contains('cliente@example.cl')",
             },
             ReceiptScreen.clickNextOrder(),
         ].flat(),
