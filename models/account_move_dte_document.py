@@ -7,9 +7,9 @@ turns them into the SII's detail lines, and the issuer checks that both totals
 agree before anything is stamped.
 """
 
-from odoo import models
+from odoo import fields, models
 
-from ..sii_engine import codes
+from ..sii_engine import aduana, codes
 from ..sii_engine import document as engine_document
 from ..sii_engine import lines as engine_lines
 from .l10n_cl_dte_sii_document_issue import to_decimal
@@ -26,12 +26,15 @@ class AccountMove(models.Model):
                       if line.display_type == "product"]
         gross = engine_lines.states_gross(code, sale_lines)
         lines, adjustments = engine_lines.detail(sale_lines, gross=gross, decimals=self.currency_id.decimal_places > 0)
-        foreign_currency = export and self.currency_id != self.company_id.currency_id
-        immediate = not self.invoice_payment_term_id or (self.invoice_date_due or self.invoice_date) <= self.invoice_date
+        foreign_currency = self._l10n_cl_dte_foreign_currency()
+        customs = self._l10n_cl_dte_customs() if export else None
+        # Before posting (the refusals checked ahead of the folio) an invoice may have no date yet.
+        issue_date = self.invoice_date or fields.Date.context_today(self)
+        immediate = not self.invoice_payment_term_id or (self.invoice_date_due or issue_date) <= issue_date
         return engine_document.Document(
             document_type=code,
             folio=folio,
-            issue_date=self.invoice_date,
+            issue_date=issue_date,
             issuer=self.company_id._l10n_cl_dte_engine_issuer(),
             receiver=self.commercial_partner_id._l10n_cl_dte_receiver(foreign=export),
             lines=lines,
@@ -41,11 +44,14 @@ class AccountMove(models.Model):
             due_date=None if immediate else self.invoice_date_due,
             payments=[] if export or immediate else self._l10n_cl_dte_installments(),
             net_prices=codes.is_boleta(code) and not gross,
-            currency=self._l10n_cl_normalize_currency_name(self.currency_id.name) if export else "",
+            # An unknown currency goes as it is named, for the engine to refuse naming TpoMoneda.
+            currency=(aduana.currency(self.currency_id.name) or self.currency_id.name) if export else "",
             other_currency="PESO CL" if foreign_currency else "",
             exchange_rate=(to_decimal(1 / self.invoice_currency_rate, 4)
                            if foreign_currency and self.invoice_currency_rate else None),
-            service_indicator=3 if export else None,
+            service_indicator=int(self.l10n_cl_dte_export_service) if export and self.l10n_cl_dte_export_service else None,
+            export_payment_form=(self.l10n_cl_dte_export_payment_form_id.code or None) if export else None,
+            transport=engine_document.Transport(customs=customs) if customs else None,
         )
 
     def _l10n_cl_dte_installments(self):
