@@ -9,7 +9,7 @@ agree before anything is stamped.
 
 from odoo import fields, models
 
-from ..sii_engine import aduana, codes
+from ..sii_engine import codes
 from ..sii_engine import document as engine_document
 from ..sii_engine import lines as engine_lines
 from .l10n_cl_dte_sii_document_issue import to_decimal
@@ -45,10 +45,9 @@ class AccountMove(models.Model):
             payments=[] if export or immediate else self._l10n_cl_dte_installments(),
             net_prices=codes.is_boleta(code) and not gross,
             # An unknown currency goes as it is named, for the engine to refuse naming TpoMoneda.
-            currency=(aduana.currency(self.currency_id.name) or self.currency_id.name) if export else "",
+            currency=self._l10n_cl_normalize_currency_name(self.currency_id.name) if export else "",
             other_currency="PESO CL" if foreign_currency else "",
-            exchange_rate=(to_decimal(1 / self.invoice_currency_rate, 4)
-                           if foreign_currency and self.invoice_currency_rate else None),
+            exchange_rate=self._l10n_cl_dte_exchange_rate(),
             service_indicator=int(self.l10n_cl_dte_export_service) if export and self.l10n_cl_dte_export_service else None,
             export_payment_form=(self.l10n_cl_dte_export_payment_form_id.code or None) if export else None,
             transport=engine_document.Transport(customs=customs) if customs else None,

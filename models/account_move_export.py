@@ -6,6 +6,7 @@ a folio is taken, and names the field of the page to fill.
 """
 
 from odoo import _, api, fields, models
+from odoo.tools.float_utils import float_repr, float_round
 
 from ..sii_engine import aduana, codes
 from ..sii_engine import document as engine_document
@@ -165,6 +166,11 @@ class AccountMove(models.Model):
     def _l10n_cl_dte_export_problems(self):
         """What the SII would refuse of this export's customs data, naming the field to fill (no folio taken)."""
         self.ensure_one()
+        # An export is exempt: a taxed line would make Odoo's total differ from the DTE's.
+        taxed = self.invoice_line_ids.filtered(lambda line: line.display_type == "product" and line.tax_ids)
+        if taxed:
+            return [_("Export: exports carry no taxes: remove the taxes of the lines %(lines)s.",
+                      lines=", ".join(taxed.mapped(lambda line: line.name or line.product_id.display_name)))]
         try:
             engine_dte.build_dte(self._l10n_cl_dte_document(self.l10n_latam_document_type_id, 1))
         except DocumentFieldError as error:
@@ -188,6 +194,17 @@ class AccountMove(models.Model):
     def _l10n_cl_dte_foreign_currency(self):
         return self.l10n_cl_dte_export and self.currency_id != self.company_id.currency_id
 
+    def _l10n_cl_dte_exchange_rate(self):
+        """Pesos per unit of the invoice's currency, as Odoo converted it (OtraMoneda/TpoCambio), or None."""
+        if not (self._l10n_cl_dte_foreign_currency() and self.invoice_currency_rate):
+            return None
+        return to_decimal(1 / self.invoice_currency_rate, 4)
+
+    def _l10n_cl_dte_exchange_rate_text(self):
+        """The exchange rate as the printed export states it: as the DTE writes it (950, 949.6732)."""
+        rate = self._l10n_cl_dte_exchange_rate()
+        return format(rate.normalize(), "f") if rate is not None else ""
+
     def _l10n_cl_dte_has_rate(self):
         """Whether Odoo has a rate of the invoice's currency (without one it converts at 1: not the peso's value)."""
         date = self.invoice_date or fields.Date.context_today(self)
@@ -200,3 +217,17 @@ class AccountMove(models.Model):
         return _("Export: set the exchange rate of %(currency)s on the invoice date in Accounting > Configuration > "
                  "Currencies: the SII also states an export's totals in pesos (OtraMoneda/TpoCambio).",
                  currency=self.currency_id.name)
+
+    # --- printing in another currency ------------------------------------------------------------
+    # l10n_cl's printed invoice calls these for a document in two currencies (an export, or a domestic
+    # invoice in dollars); l10n_cl_edi defines them, which this addon excludes: without them it fails.
+
+    def _format_length(self, text, text_len):
+        return (text or "")[:text_len]
+
+    def _float_repr_float_round(self, value, decimal_places):
+        return float_repr(float_round(value, decimal_places), decimal_places)
+
+    def _l10n_cl_normalize_currency_name(self, currency_name):
+        """The SII's name of a currency (``USD`` → ``DOLAR USA``), as the DTE's TpoMoneda states it."""
+        return aduana.currency(currency_name) or currency_name

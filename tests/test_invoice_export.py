@@ -3,6 +3,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from lxml import etree
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
@@ -180,6 +182,32 @@ class TestInvoiceExport(ExportMixin, TestClDteCommon):
                 break
         self.assertEqual(moves.mapped("l10n_cl_dte_status"), ["accepted", "accepted"], moves.mapped("l10n_cl_dte_sii_message"))
 
+    def test_printed_export_shows_issuer_sii_box_and_dollars(self):
+        self.company.l10n_cl_sii_regional_office = "Santiago Centro"
+        move = self.make_export()
+        move.action_post()
+        report = self.env.ref("account.account_invoices")
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html("account.account_invoices", move.ids)
+        bodies, _ids, header, _footer, _args = report._prepare_html(html.decode(), report_model="account.move")
+        body = str(bodies[0])
+        box = etree.HTML(body).xpath("//div[@name='l10n_cl_dte_issuer_and_sii_box']")
+        self.assertEqual(len(box), 1, "the issuer and the SII box are in the page body")
+        text = " ".join(" ".join(box[0].itertext()).split())
+        for expected in ("76.192.083-9", f"Nº: {move.l10n_cl_dte_folio}", "S.I.I. - Santiago Centro",
+                         "Servicios informaticos"):
+            self.assertIn(expected, text)
+        self.assertIn("export", text.lower())
+        # Amounts in dollars, with their cents (in pesos the total would be 4.093.883).
+        self.assertIn("4,309.35", body)
+        self.assertIn("1,436.45", body)
+        self.assertIn("Timbre Electrónico SII", body)
+        export = etree.HTML(body).xpath("//div[@name='l10n_cl_dte_export']")
+        self.assertEqual(len(export), 1, "the printed export states its currencies and customs data")
+        text = " ".join(" ".join(export[0].itertext()).split())
+        for expected in ("DOLAR USA", "950", "4,093,883", "5 - FOB", "906 - SAN ANTONIO", "141 - MIAMI",
+                         "4 PALLETS", "12 CAJA DE CARTON", "Exchange Rate: 950 "):
+            self.assertIn(expected, text)
+
     # --- refusals: naming the field, consuming no folio ---------------------------------------------
 
     def assert_export_refused(self, move, message):
@@ -221,6 +249,11 @@ class TestInvoiceExport(ExportMixin, TestClDteCommon):
         eur.active = True
         self.env["res.currency.rate"].search([("currency_id", "=", eur.id)]).unlink()
         self.assert_export_refused(self.make_export(currency_id=eur.id), "exchange rate of EUR")
+
+    def test_refused_with_a_taxed_line(self):
+        move = self.make_export(lines=[{"price_unit": 100.0, "quantity": 1, "name": "Vino con IVA"}])
+        self.assertTrue(move.invoice_line_ids.tax_ids)
+        self.assert_export_refused(move, "remove the taxes of the lines Vino con IVA")
 
     def test_export_note_refused_without_its_reference(self):
         note = self.make_export(self.doc_111)
