@@ -20,3 +20,8 @@ from . import test_stock_guia
 from . import test_invoice_guias
 from . import test_report_guia
 from . import test_invoice_export
+from . import test_reception_bills
+from . import test_reception_inbox
+from . import test_reception_answers
+from . import test_customer_answers
+from . import test_reception_security
