@@ -7,6 +7,8 @@ from . import res_config_settings
 from . import l10n_cl_dte_certificate
 from . import l10n_cl_dte_caf
 from . import l10n_cl_dte_reference
+from . import l10n_cl_dte_aduana_code
+from . import l10n_cl_dte_export_package
 from . import l10n_cl_dte_token
 from . import l10n_cl_dte_envelope
 from . import l10n_cl_dte_sii_document
@@ -15,6 +17,7 @@ from . import l10n_cl_dte_identified_sale
 from . import l10n_cl_dte_submission
 from . import account_move_dte_document
 from . import account_move
+from . import account_move_export
 from . import account_move_customer_exchange
 from . import pos_payment_method
 from . import pos_config

@@ -66,6 +66,9 @@ class AccountMove(models.Model):
             move._l10n_cl_dte_check_before_posting()
             move._l10n_cl_dte_add_reversal_reference()
             move._l10n_cl_dte_add_guia_references()
+            if move.l10n_cl_dte_export:
+                # With its references in place (a reversed export cites it), before any folio is taken.
+                move._l10n_cl_dte_refuse(move._l10n_cl_dte_export_problems())
             move._l10n_cl_dte_reserve_folio()
         posted = super()._post(soft)
         for move in to_stamp & posted:

@@ -7,7 +7,7 @@ turns them into the SII's detail lines, and the issuer checks that both totals
 agree before anything is stamped.
 """
 
-from odoo import models
+from odoo import fields, models
 
 from ..sii_engine import codes
 from ..sii_engine import document as engine_document
@@ -27,15 +27,18 @@ class AccountMove(models.Model):
                       if line.display_type == "product"]
         gross = engine_lines.states_gross(code, sale_lines)
         lines, adjustments = engine_lines.detail(sale_lines, gross=gross, decimals=self.currency_id.decimal_places > 0)
-        foreign_currency = export and self.currency_id != self.company_id.currency_id
-        immediate = not self.invoice_payment_term_id or (self.invoice_date_due or self.invoice_date) <= self.invoice_date
+        foreign_currency = self._l10n_cl_dte_foreign_currency()
+        customs = self._l10n_cl_dte_customs() if export else None
+        # Before posting (the refusals checked ahead of the folio) an invoice may have no date yet.
+        issue_date = self.invoice_date or fields.Date.context_today(self)
+        immediate = not self.invoice_payment_term_id or (self.invoice_date_due or issue_date) <= issue_date
         boleta = codes.is_boleta(code)
         # A boleta names the buyer the invoice is addressed to (its e-mail or phone, Ley 21.713).
         buyer = self.partner_id if boleta else self.commercial_partner_id
         return engine_document.Document(
             document_type=code,
             folio=folio,
-            issue_date=self.invoice_date,
+            issue_date=issue_date,
             issuer=self.company_id._l10n_cl_dte_engine_issuer(),
             receiver=buyer._l10n_cl_dte_receiver(foreign=export),
             lines=lines,
@@ -46,20 +49,22 @@ class AccountMove(models.Model):
             # A boleta carries no installments (MntPagos): its FchVenc is the due date.
             payments=[] if export or boleta or immediate else self._l10n_cl_dte_installments(),
             net_prices=boleta and not gross,
+            # An unknown currency goes as it is named, for the engine to refuse naming TpoMoneda.
             currency=self._l10n_cl_normalize_currency_name(self.currency_id.name) if export else "",
             other_currency="PESO CL" if foreign_currency else "",
-            exchange_rate=(to_decimal(1 / self.invoice_currency_rate, 4)
-                           if foreign_currency and self.invoice_currency_rate else None),
-            service_indicator=3 if export else None,
-            **(self._l10n_cl_dte_boleta_values() if boleta else {}),
+            exchange_rate=self._l10n_cl_dte_exchange_rate(),
+            service_indicator=int(self.l10n_cl_dte_export_service) if export and self.l10n_cl_dte_export_service else None,
+            export_payment_form=(self.l10n_cl_dte_export_payment_form_id.code or None) if export else None,
+            transport=engine_document.Transport(customs=customs) if customs else None,
+            **(self._l10n_cl_dte_boleta_values(issue_date) if boleta else {}),
         )
 
-    def _l10n_cl_dte_boleta_values(self):
+    def _l10n_cl_dte_boleta_values(self, issue_date):
         """What the SII's boleta format of 2024 adds: MedioPago, RUTProvSW, and the 135 UF rule's threshold."""
         return {
             "payment_method": BOLETA_MEDIO_PAGO.get(self.l10n_cl_dte_payment_method),
             "software_provider_rut": self.company_id._l10n_cl_dte_software_provider_rut(),
-            "threshold_135_uf": self._l10n_cl_dte_boleta_threshold(self.invoice_date),
+            "threshold_135_uf": self._l10n_cl_dte_boleta_threshold(issue_date),
         }
 
     def _l10n_cl_dte_installments(self):

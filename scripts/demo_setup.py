@@ -28,7 +28,7 @@ from odoo.addons.l10n_cl_dte.sii_engine import identities
 from odoo.addons.l10n_cl_dte.sii_engine import rut as engine_rut
 from odoo.addons.l10n_cl_dte.sii_engine.errors import CafError
 
-DOCUMENT_TYPES = ("33", "34", "39", "41", "52", "56", "61")
+DOCUMENT_TYPES = ("33", "34", "39", "41", "52", "56", "61", "110", "111", "112")
 CAF_SIZE = 500
 SIGNER_RUT = "11111111-1"
 SIGNER_NAME = "Demo Signer"
@@ -59,6 +59,17 @@ POS_PRODUCTS = [
     {"name": "Libro usado", "default_code": "CL-LIBRO", "type": "consu", "list_price": 4000, "taxed": False},
 ]
 POS_CATEGORY = "Tienda Demo"
+# Exports (110-112): a customer abroad, a product sold without IVA, dollars at a rate of the demo's own.
+FOREIGN_CUSTOMER = {
+    "name": "Pacific Imports LLC",
+    "vat": "94-1234567",
+    "street": "100 Harbor Blvd",
+    "city": "Miami",
+    "email": "imports@pacific.example",
+}
+EXPORT_PRODUCT = {"name": "Vino Carménère Reserva (caja 12 botellas)", "default_code": "CL-VINO-EXP",
+                  "type": "consu", "list_price": 120000}
+DOLLAR_IN_PESOS = 950.0
 DEMO_LANGUAGE = "es_CL"
 DEMO_DTE_EMAIL = "dte@example.com"  # a domain reserved for examples (RFC 2606)
 FALLBACK_CUSTOMER = {
@@ -187,7 +198,12 @@ def ensure_cafs(env, company, authority):
         issued = cafs.with_context(active_test=False).search(
             [("company_id", "=", company.id), ("document_type_id", "=", document_type.id)]
         )
-        first = max(issued.mapped("last_folio"), default=0) + 1
+        # Odoo's demo data posts (unstamped) exports and export notes numbered from 1: start after them.
+        numbered = env["account.move"].search([
+            ("company_id", "=", company.id), ("l10n_latam_document_type_id", "=", document_type.id),
+            ("state", "=", "posted"),
+        ]).mapped("l10n_latam_document_number")
+        first = max([*issued.mapped("last_folio"), *(int(n) for n in numbered if n and n.isdigit())], default=0) + 1
         last = first + CAF_SIZE - 1
         caf_file = authority.issue_caf(company_rut, company.name, int(code), first, last)
         cafs.create({
@@ -260,6 +276,29 @@ def ensure_products(env, company):
         for values in DEMO_PRODUCTS
     ])
     log(f"created {len(DEMO_PRODUCTS)} products with {iva.name}; gave it to {len(untaxed)} untaxed demo products")
+
+
+def ensure_exports(env, company):
+    """What an export invoice in dollars needs: a foreign customer, a product without IVA, a dollar rate."""
+    partners = env["res.partner"]
+    customer = partners.search([("vat", "=", FOREIGN_CUSTOMER["vat"])], limit=1) or partners.create({
+        **FOREIGN_CUSTOMER,
+        "is_company": True,
+        "country_id": env.ref("base.us").id,
+        "l10n_latam_identification_type_id": env.ref("l10n_latam_base.it_vat").id,
+        "l10n_cl_sii_taxpayer_type": "4",
+    })
+    templates = env["product.template"].with_context(active_test=False)
+    if not templates.search_count([("default_code", "=", EXPORT_PRODUCT["default_code"])]):
+        templates.create({**EXPORT_PRODUCT, "company_id": company.id, "sale_ok": True, "taxes_id": [Command.clear()]})
+    usd = env.ref("base.USD")
+    usd.active = True
+    rates = env["res.currency.rate"]
+    if not rates.search_count([("currency_id", "=", usd.id), ("company_id", "=", company.id)]):
+        rates.create({"currency_id": usd.id, "company_id": company.id, "name": datetime.date.today(),
+                      "rate": 1 / DOLLAR_IN_PESOS})
+        log(f"dollar at {DOLLAR_IN_PESOS:g} pesos from today")
+    return customer
 
 
 # A journal using documents, per type: created when every existing one already has posted entries.
@@ -415,6 +454,7 @@ def main(env):
     ensure_cafs(env, company, authority)
     customer = ensure_customer(env, company)
     ensure_products(env, company)
+    foreign_customer = ensure_exports(env, company)
     journal = ensure_sale_journal(env, company)
     ensure_sale_journal(env, company, "purchase")
     ensure_peso_pricelist(env, company)
@@ -436,6 +476,7 @@ def main(env):
     log(f"certificate: {certificate.name}, holder RUT {certificate.holder_rut}")
     log("folios left: " + ", ".join(f"{code}: {count}" for code, count in remaining.items()))
     log(f"sale journal: {journal.name}; customer for a factura: {customer.name} (RUT {customer.vat})")
+    log(f"customer for an export (110) in USD: {foreign_customer.name} ({foreign_customer.country_id.name})")
     keep_on_loopback(env)  # last: uninstalling reloads the registry
     log(f"ready ({datetime.datetime.now():%Y-%m-%d %H:%M:%S})")
 

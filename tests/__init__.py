@@ -20,6 +20,7 @@ from . import test_dte_rights
 from . import test_stock_guia
 from . import test_invoice_guias
 from . import test_report_guia
+from . import test_invoice_export
 from . import test_reception_bills
 from . import test_reception_inbox
 from . import test_reception_answers

@@ -27,6 +27,7 @@ from odoo.tests import tagged
 
 from ..sii_engine import xmlutil
 from .chilean_company import COMPANY_RUT, SIGNER_RUT, trust_authority
+from .common_export import ExportMixin
 from .common_pos import TestClDtePosCommon
 from .common_stock import StockGuiaMixin
 from .fixed_identities import fixed_authority, fixed_caf, fixed_pkcs12
@@ -39,7 +40,7 @@ IGNORE = "___ignore___"
 
 
 @tagged("post_install", "-at_install")
-class TestDteGolden(StockGuiaMixin, TestClDtePosCommon):
+class TestDteGolden(ExportMixin, StockGuiaMixin, TestClDtePosCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -60,6 +61,9 @@ class TestDteGolden(StockGuiaMixin, TestClDtePosCommon):
             cls.load_fixed_caf(document_type)
         cls.setup_guias()
         cls.load_fixed_caf(cls.doc_52)
+        cls.setup_exports()
+        for document_type in (cls.doc_110, cls.doc_111, cls.doc_112):
+            cls.load_fixed_caf(document_type)
 
     @classmethod
     def load_fixed_caf(cls, document_type):
@@ -161,6 +165,28 @@ class TestDteGolden(StockGuiaMixin, TestClDtePosCommon):
                   "l10n_cl_dte_reference_code": "1"})
         credit_note = self.post(self.env["account.move"].browse(wizard.refund_moves()["res_id"]))
         self.assert_golden(credit_note, "dte_61_nota_credito")
+
+    # --- exports ------------------------------------------------------------------------------
+
+    def test_factura_exportacion_110_in_dollars(self):
+        self.assert_golden(self.post(self.make_export()), "dte_110_factura_exportacion_usd")
+
+    def test_nota_debito_exportacion_111(self):
+        invoice = self.post(self.make_export())
+        note = self.post(self.make_export(
+            self.doc_111, lines=[{"price_unit": 120.5, "quantity": 1, "tax_ids": []}],
+            l10n_cl_dte_reference_ids=[Command.create(
+                invoice._l10n_cl_dte_reference_values(code="3", reason="Flete adicional"))],
+        ))
+        self.assert_golden(note, "dte_111_nota_debito_exportacion")
+
+    def test_nota_credito_exportacion_112(self):
+        invoice = self.post(self.make_export())
+        wizard = self.env["account.move.reversal"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"reason": "Mercadería devuelta", "journal_id": invoice.journal_id.id})
+        credit_note = self.post(self.env["account.move"].browse(wizard.refund_moves()["res_id"]))
+        self.assert_golden(credit_note, "dte_112_nota_credito_exportacion")
 
     # --- Point of Sale ------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..models.l10n_cl_dte_reference import REFERENCE_CODES
+from ..sii_engine import codes
 
 
 class AccountMoveReversal(models.TransientModel):
@@ -17,6 +18,16 @@ class AccountMoveReversal(models.TransientModel):
     def _compute_l10n_cl_dte_applies(self):
         for wizard in self:
             wizard.l10n_cl_dte_applies = any(move.l10n_cl_dte_folio for move in wizard.move_ids)
+
+    @api.depends("l10n_latam_available_document_type_ids", "journal_id")
+    def _compute_document_type(self):
+        # An export is credited by an export credit note (112), not by a domestic one (61).
+        super()._compute_document_type()
+        for wizard in self.filtered(lambda w: len(w.move_ids) == 1 and w.move_ids.l10n_cl_dte_export):
+            export_note = wizard.l10n_latam_available_document_type_ids._origin.filtered(
+                lambda document_type: document_type.code == str(codes.NOTA_CREDITO_EXPORTACION))
+            if export_note:
+                wizard.l10n_latam_document_type_id = export_note[0]
 
     def _prepare_default_reversal(self, move):
         values = super()._prepare_default_reversal(move)
