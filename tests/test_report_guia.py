@@ -42,6 +42,13 @@ class TestReportGuia(StockGuiaMixin, TestClDteCommon, HttpCase):
         page = html.decode()
         for legend in ("Timbre Electrónico SII", "Res. N° 80 de 2014", "Verifique documento: www.sii.cl", "ABCD12"):
             self.assertIn(legend, page)
+        # The receiver, as on every printed DTE: name, RUT and giro.
+        receiver = picking.partner_id.commercial_partner_id
+        row = etree.HTML(html.decode()).xpath("//table[@name='l10n_cl_dte_guia_data']")
+        data = " ".join(" ".join(row[0].itertext()).split())
+        for expected in (receiver.name, receiver.vat, receiver.l10n_cl_activity_description):
+            self.assertTrue(expected)
+            self.assertIn(expected, data)
         unstamped = self.make_delivery()
         html, _kind = self.env["ir.actions.report"]._render_qweb_html("stock.action_report_delivery", unstamped.ids)
         self.assertNotIn("Timbre Electrónico SII", html.decode())
