@@ -39,6 +39,7 @@
         "views/account_move_views.xml",
         "views/pos_views.xml",
         "views/stock_picking_views.xml",
+        "views/l10n_cl_dte_certification_views.xml",
         "views/menus.xml",
         "report/report_dte_stamp.xml",
         "report/report_invoice.xml",

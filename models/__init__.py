@@ -24,3 +24,7 @@ from . import stock_picking_type
 from . import stock_picking_dte_document
 from . import stock_picking
 from . import account_move_guia
+from . import l10n_cl_dte_certification
+from . import l10n_cl_dte_certification_issue
+from . import l10n_cl_dte_certification_books
+from . import l10n_cl_dte_certification_samples

@@ -19,3 +19,4 @@ from . import test_dte_rights
 from . import test_stock_guia
 from . import test_invoice_guias
 from . import test_report_guia
+from . import test_certification
