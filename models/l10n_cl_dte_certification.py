@@ -37,7 +37,7 @@ SET_KINDS = [
     (setfile.BOLETA, "Boletas"),
 ]
 # The sets whose cases this workspace issues as Odoo records, and the books it builds.
-ISSUED_KINDS = (setfile.BASICO,)
+ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA)
 BOOK_KINDS = (setfile.LIBRO_VENTAS, setfile.LIBRO_COMPRAS)
 STEPS = [
     ("upload", "1. Set file"),
@@ -66,7 +66,7 @@ class L10nClDteCertification(models.Model):
         help="The receiver of the set's documents: a Chilean company with its RUT, giro and address.",
     )
     journal_id = fields.Many2one(
-        "account.journal", string="Sales Journal", check_company=True,
+        "account.journal", string="Sales Journal", check_company=True, default=lambda self: self._default_journal(),
         domain="[('type', '=', 'sale'), ('l10n_latam_use_documents', '=', True)]",
         help="The journal of the set's invoices and notes (it uses documents).",
     )
@@ -81,6 +81,13 @@ class L10nClDteCertification(models.Model):
     _sql_constraints = [
         ("company_unique", "unique(company_id)", "A company has one certification workspace."),
     ]
+
+    @api.model
+    def _default_journal(self):
+        return self.env["account.journal"].search([
+            *self.env["account.journal"]._check_company_domain(self.env.company),
+            ("type", "=", "sale"), ("l10n_latam_use_documents", "=", True),
+        ], limit=1)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -155,7 +162,8 @@ class L10nClDteCertification(models.Model):
         self.ensure_one()
         self._l10n_cl_dte_check_environment()
         if self.case_ids.filtered("move_id"):
-            raise UserError(_("Documents were already issued for this set: a new set needs a new workspace."))
+            raise UserError(_("Documents were already issued for this set: to start with a new set, delete this "
+                              "workspace (the documents issued stay) and create another."))
         sets = self._l10n_cl_dte_parsed_sets()
         if not sets:
             raise UserError(_("The file holds no set of the SII (no line 'SET ... - NUMERO DE ATENCION: ...')."))

@@ -117,9 +117,11 @@ class L10nClDteCertificationSet(models.Model):
         })
 
     def _l10n_cl_dte_sales_entries(self):
-        """The sales book's entries: the documents the basic set issued, as their signed DTEs state them."""
+        """The sales book's entries: the documents the basic set issued (or, without one, the exempt
+        invoices' set: the SII's instruction), as their signed DTEs state them."""
         workspace = self.certification_id
-        moves = workspace.case_ids.filtered(lambda case: case.set_id.kind == setfile.BASICO).move_id
+        kind = setfile.BASICO if workspace.set_ids.filtered(lambda s: s.kind == setfile.BASICO) else setfile.FACTURA_EXENTA
+        moves = workspace.case_ids.filtered(lambda case: case.set_id.kind == kind).move_id
         if not moves or moves.filtered(lambda move: not move.l10n_cl_dte_file_id):
             raise UserError(_("Issue the basic set's documents first: the sales book lists them."))
         entries = []
@@ -165,7 +167,8 @@ class L10nClDteCertificationSet(models.Model):
             # A processed book is EPR without the documents' counts, which the transport does not
             # call final (no document was accepted): for a book, EPR is the acceptance.
             if status.code == BOOK_ACCEPTED:
-                values["state"] = "accepted"
+                values.update(state="accepted", sii_message=_("Accepted by the SII: %(code)s (%(description)s).",
+                                                              code=status.code, description=status.description))
             elif status.final:
                 values["state"] = "rejected"
             book.write(values)

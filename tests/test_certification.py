@@ -28,7 +28,9 @@ from ..sii_engine.certification import setfile
 from ..sii_engine.totals import compute_totals
 from .common import COMPANY_RUT, TestClDteCommon
 
-REAL_SET = Path(__file__).parent.parent / "sii_engine" / "tests" / "fixtures" / "sets" / "SIISetDePruebas762352915-05.txt"
+SETS = Path(__file__).parent.parent / "sii_engine" / "tests" / "fixtures" / "sets"
+REAL_SET = SETS / "SIISetDePruebas762352915-05.txt"
+EXEMPT_SET = SETS / "004-factura_exenta.txt"  # LibreDTE's example (see the folder's README)
 BASIC_ATTENTION = "4352553"
 
 
@@ -39,7 +41,7 @@ class TestCertification(TestClDteCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.start_sii_simulator()
-        for document_type in (cls.doc_33, cls.doc_56, cls.doc_61):
+        for document_type in (cls.doc_33, cls.doc_34, cls.doc_56, cls.doc_61):
             cls.load_caf(document_type, 1, 50)
         cls.set_data = REAL_SET.read_bytes()
         # wkhtmltopdf fetches the report's CSS from this test's HTTP server.
@@ -199,6 +201,30 @@ class TestCertification(TestClDteCommon, HttpCase):
             stamp = engine_ted.verify_ted(etree.fromstring(decoded, etree.XMLParser(encoding="iso-8859-1")),
                                           self.authority.trusted_keys())
             self.assertEqual((stamp.issuer_rut, stamp.data.folio), (COMPANY_RUT, move.l10n_cl_dte_folio))
+
+    def test_exempt_invoice_set(self):
+        """The set of facturas exentas: exempt lines only, notes correcting amounts and texts, the same rules."""
+        data = EXEMPT_SET.read_bytes()
+        workspace = self.make_workspace(data)
+        workspace.action_read_set()
+        self.assertEqual(workspace.set_ids.mapped("kind"), [setfile.FACTURA_EXENTA])
+        workspace.action_issue()
+        cases = workspace.case_ids
+        self.assertTrue(cases and all(case.move_id.state == "posted" for case in cases))
+        self.assertFalse(any(cases.mapped("mismatch")), cases.mapped("mismatch"))
+        self.assertEqual(set(cases.move_id.invoice_line_ids.tax_ids.ids), set(), "exempt lines carry no VAT")
+        test_set = setfile.parse_set_file(data)[0]
+        issuer, receiver = self.company._l10n_cl_dte_engine_issuer(), self.customer._l10n_cl_dte_receiver()
+        earlier = {}
+        for case, engine_case in zip(cases, test_set.cases, strict=True):
+            document = engine_issue.case_document(engine_case, case.folio, workspace.issue_date, issuer, receiver,
+                                                  earlier)
+            earlier[engine_case.case_id] = document
+            self.assertEqual(case.move_id.amount_total, float(compute_totals(document).total), case.case_ref)
+        self.assertEqual(cases[0].move_id.amount_total, 12 * 6991)
+        workspace.action_send()
+        self.poll(workspace)
+        self.assertEqual(set(cases.mapped("dte_status")), {"accepted"})
 
     def test_malformed_set_is_refused_with_its_line(self):
         lines = self.set_data.decode("utf-8", "replace").splitlines()
