@@ -18,7 +18,7 @@ from pathlib import Path
 from lxml import etree
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
 from ..sii_engine import ted as engine_ted
@@ -225,6 +225,36 @@ class TestCertification(TestClDteCommon, HttpCase):
         workspace.action_send()
         self.poll(workspace)
         self.assertEqual(set(cases.mapped("dte_status")), {"accepted"})
+
+    def test_a_case_that_differs_from_the_rules_is_not_sent(self):
+        workspace = self.make_workspace(EXEMPT_SET.read_bytes())
+        workspace.action_read_set()
+        workspace.action_issue()
+        self.assertFalse(any(workspace.case_ids.mapped("mismatch")))
+        case = workspace.case_ids[0]
+        # What _l10n_cl_dte_compare records when the DTE and the SII's rules disagree.
+        case._l10n_cl_dte_compare(compute_totals(engine_issue.case_document(
+            setfile.parse_set_file(EXEMPT_SET.read_bytes())[0].cases[2], case.folio, workspace.issue_date,
+            self.company._l10n_cl_dte_engine_issuer(), self.customer._l10n_cl_dte_receiver(), {})))
+        self.assertIn("MntTotal", case.mismatch)
+        with self.assertRaises(UserError) as caught:
+            workspace.action_send()
+        self.assertIn(case.display_name, str(caught.exception))
+        self.assertFalse(workspace.case_ids.move_id.l10n_cl_dte_envelope_id, "nothing of the set was sent")
+        self.assertEqual(self.sii.upload_count(), 0)
+
+    def test_only_account_managers_open_the_workspace(self):
+        workspace = self.make_workspace()
+        billing = self.env["res.users"].create({
+            "name": "Billing", "login": "certification_billing", "company_id": self.company.id,
+            "company_ids": [(6, 0, self.company.ids)],
+            "groups_id": [(6, 0, [self.env.ref("account.group_account_invoice").id])],
+        })
+        with self.assertRaises(AccessError):
+            workspace.with_user(billing).read(["set_filename"])
+        manager = self.make_account_manager("certification_manager")
+        self.assertEqual(workspace.with_user(manager).read(["set_filename"])[0]["set_filename"],
+                         "SIISetDePruebas.txt")
 
     def test_malformed_set_is_refused_with_its_line(self):
         lines = self.set_data.decode("utf-8", "replace").splitlines()
