@@ -24,6 +24,17 @@ from . import stock_picking_type
 from . import stock_picking_dte_document
 from . import stock_picking
 from . import account_move_guia
+from . import mail_thread
+from . import fetchmail_server
+from . import l10n_cl_dte_exchange_event
+from . import l10n_cl_dte_received_file
+from . import l10n_cl_dte_received
+from . import l10n_cl_dte_received_bill
+from . import l10n_cl_dte_received_rcv
+from . import l10n_cl_dte_received_answer
+from . import account_move_reception
+from . import account_move_customer_answer
+from . import l10n_cl_dte_received_report
 from . import l10n_cl_dte_certification
 from . import l10n_cl_dte_certification_issue
 from . import l10n_cl_dte_certification_books

@@ -259,9 +259,16 @@ def ensure_products(env, company):
     log(f"created {len(DEMO_PRODUCTS)} products with {iva.name}; gave it to {len(untaxed)} untaxed demo products")
 
 
-def ensure_sale_journal(env, company):
+# A journal using documents, per type: created when every existing one already has posted entries.
+NEW_DOCUMENT_JOURNALS = {
+    "sale": {"name": "Electronic Invoices", "code": "DTE"},
+    "purchase": {"name": "Received DTEs", "code": "DTER"},  # a received DTE's bill takes its type and folio
+}
+
+
+def ensure_sale_journal(env, company, journal_type="sale"):
     journals = env["account.journal"].search(
-        [("company_id", "=", company.id), ("type", "=", "sale")], order="sequence, id"
+        [("company_id", "=", company.id), ("type", "=", journal_type)], order="sequence, id"
     )
     journal = journals.filtered("l10n_latam_use_documents")[:1]
     if journal:
@@ -271,12 +278,13 @@ def ensure_sale_journal(env, company):
             candidate.l10n_latam_use_documents = True
             return candidate
     return env["account.journal"].create({
-        "name": "Electronic Invoices",
-        "code": "DTE",
-        "type": "sale",
+        **NEW_DOCUMENT_JOURNALS[journal_type],
+        "type": journal_type,
         "company_id": company.id,
         "l10n_latam_use_documents": True,
         "sequence": min(journals.mapped("sequence"), default=10) - 1,
+        # Lines whose product names no income or expense account take the journal's.
+        "default_account_id": journals.default_account_id[:1].id,
     })
 
 
@@ -374,6 +382,7 @@ def main(env):
     customer = ensure_customer(env, company)
     ensure_products(env, company)
     journal = ensure_sale_journal(env, company)
+    ensure_sale_journal(env, company, "purchase")
     ensure_pos(env, company, journal)
     speak_chilean_spanish(env, company, customer | env["res.partner"].browse(
         [env.ref(xmlid).id for xmlid in DEMO_CUSTOMERS if env.ref(xmlid, raise_if_not_found=False)]

@@ -25,6 +25,9 @@ ENVIO_DTE = "EnvioDTE"
 ENVIO_BOLETA = "EnvioBOLETA"
 MAX_DOCUMENTS = {ENVIO_DTE: 2000, ENVIO_BOLETA: 500}
 _SCHEMA_FILES = {ENVIO_DTE: "EnvioDTE_v10.xsd", ENVIO_BOLETA: "EnvioBOLETA_v11.xsd"}
+# The SII also takes liquidación-facturas (43): this engine does not issue them, but a
+# receiver gets them from its agents (see stand_in_supplier, which makes one to receive).
+ENVELOPE_TYPES = SUPPORTED_TYPES | {43}
 SET_ID = "SetDoc"
 
 
@@ -43,9 +46,9 @@ def _declared_type(dte_bytes, number):
 
 def _supported_type(text, name):
     text = text.strip()
-    if not text.isdigit() or len(text) > 3 or int(text) not in SUPPORTED_TYPES:
+    if not text.isdigit() or len(text) > 3 or int(text) not in ENVELOPE_TYPES:
         raise EnvelopeError(reason=f"{name}: TipoDTE {text[:20]!r} is not a document type the SII takes in an "
-                                   f"envelope ({', '.join(str(t) for t in sorted(SUPPORTED_TYPES))})")
+                                   f"envelope ({', '.join(str(t) for t in sorted(ENVELOPE_TYPES))})")
     return int(text)
 
 

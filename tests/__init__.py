@@ -19,4 +19,9 @@ from . import test_dte_rights
 from . import test_stock_guia
 from . import test_invoice_guias
 from . import test_report_guia
+from . import test_reception_bills
+from . import test_reception_inbox
+from . import test_reception_answers
+from . import test_customer_answers
+from . import test_reception_security
 from . import test_certification

@@ -12,7 +12,10 @@ What a company sends about DTEs it received, and reads about DTEs it issued:
 * :func:`sniff` — what a received file is (EnvioDTE, RespuestaDTE,
   EnvioRecibos or unrecognised), parsed once, safely;
 * :func:`read_answer`, :func:`read_receipts` — a customer's answer or
-  receipt as typed values, signatures verified.
+  receipt as typed values, signatures verified;
+* :func:`receive_envelope` — a supplier's EnvioDTE verified once: the
+  reception to answer with and each document's content (:func:`read_dte`)
+  to book it from.
 
 Each built file is signed (XMLDSig, the SII's profile) and valid against the
 SII's schemas (``data/xsd``: RespuestaEnvioDTE_v10, EnvioRecibos_v10, Recibos_v10).
@@ -20,6 +23,7 @@ SII's schemas (``data/xsd``: RespuestaEnvioDTE_v10, EnvioRecibos_v10, Recibos_v1
 
 from .answer import build_reception_answer, build_result_answer
 from .codes import DECLARATION, CommercialStatus, DocumentStatus, EnvelopeStatus
+from .content import ReceivedDte, read_dte
 from .errors import ExchangeBuildError, ExchangeFormatError, NotExchangeDocumentError
 from .models import (
     AnswerCover,
@@ -34,6 +38,7 @@ from .models import (
     SignatureCheck,
     Sniffed,
 )
+from .inbox import RECEIVABLE_TYPES, Delivery, ReceivedDocument, receive_envelope
 from .read import read_answer, read_receipts
 from .receipts import build_receipts
 from .reception import assess_envelope
@@ -43,12 +48,14 @@ __all__ = [
     "DECLARATION",
     "ENVIO_DTE",
     "ENVIO_RECIBOS",
+    "RECEIVABLE_TYPES",
     "RESPUESTA_DTE",
     "UNRECOGNISED",
     "AnswerCover",
     "CommercialResult",
     "CommercialStatus",
     "Contact",
+    "Delivery",
     "DocumentReception",
     "DocumentRef",
     "DocumentStatus",
@@ -59,6 +66,8 @@ __all__ = [
     "NotExchangeDocumentError",
     "Receipt",
     "ReceivedAnswer",
+    "ReceivedDocument",
+    "ReceivedDte",
     "ReceivedReceipts",
     "SignatureCheck",
     "Sniffed",
@@ -67,6 +76,8 @@ __all__ = [
     "build_receipts",
     "build_result_answer",
     "read_answer",
+    "read_dte",
     "read_receipts",
+    "receive_envelope",
     "sniff",
 ]

@@ -173,3 +173,5 @@ class Sniffed:
     root: object = field(default=None, repr=False)  # the parsed root element, to hand on without parsing again
     root_tag: str = None
     reason: str = ""  # why it is unrecognised
+    sender_rut: str = None  # who sends it: the EnvioDTE's RutEmisor, the answer's RutResponde (when a valid RUT)
+    addressee_rut: str = None  # to whom: the EnvioDTE's RutReceptor, the answer's RutRecibe (when a valid RUT)

@@ -54,7 +54,7 @@ _PER_DOCUMENT = frozenset({verify_module.COVER_ISSUER, verify_module.UNIQUE})
 
 
 def assess_envelope(data, *, company_rut, envelope_code, file_name, received_at=None, trusted_keys=None,
-                    already_received=(), repeated_file=False):
+                    already_received=(), repeated_file=False, report=None):
     """The :class:`~.models.EnvelopeReception` of a received EnvioDTE.
 
     :param data: the file's bytes, or its root element from :func:`~.sniff.sniff`.
@@ -65,6 +65,8 @@ def assess_envelope(data, *, company_rut, envelope_code, file_name, received_at=
         SII's real keys (certification and production).
     :param already_received: ``(issuer RUT, type, folio)`` of DTEs received before.
     :param repeated_file: this very file was received before.
+    :param report: the verifier's report of this envelope, when the caller already has it
+        (see :func:`~.inbox.receive_envelope`): the envelope is not verified twice.
     """
     company_rut = rut_module.normalize(company_rut)
     base = {"file_name": file_name, "received_at": received_at or datetime.datetime.now().replace(microsecond=0),
@@ -87,7 +89,8 @@ def assess_envelope(data, *, company_rut, envelope_code, file_name, received_at=
     )
     if repeated_file:
         return _refused(base, EnvelopeStatus.REPEATED_FILE, "")
-    report = verify_module.verify_element(root, trusted_keys)
+    if report is None:
+        report = verify_module.verify_element(root, trusted_keys)
     for name, status in _ENVELOPE_CHECKS:
         failed = [check for check in report.find(name, "envelope") if not check.ok]
         if failed:
@@ -145,8 +148,8 @@ def _document_status(report, subject, document, company_rut, issuer_rut, already
     return DocumentStatus.OK, ""
 
 
-def _document_ref(dte):
-    """The DocumentRef of a received DTE, or None when its header cannot name it in an answer."""
+def _document_ref(dte, types=ANSWERABLE_TYPES):
+    """The DocumentRef of a received DTE, or None when its header cannot name it (as one of ``types``)."""
     body = next((child for child in dte if isinstance(child.tag, str) and local(child.tag) != "Signature"), None)
     header = find(body, "Encabezado") if body is not None else None
     if header is None:
@@ -160,7 +163,7 @@ def _document_ref(dte):
         total = int(round_amount(Decimal(findtext(header, "Totales/MntTotal", "").strip())))
     except (ValueError, InvalidOperation, RutError):
         return None
-    if document_type not in ANSWERABLE_TYPES or not 0 < folio < 10 ** 10 or not 0 <= total < 10 ** 18:
+    if document_type not in types or not 0 < folio < 10 ** 10 or not 0 <= total < 10 ** 18:
         return None
     return DocumentRef(document_type, folio, issue_date, issuer, receiver, total)
 

@@ -6,8 +6,9 @@ and hands the parsed root on with its verdict, so the reader that follows
 :func:`~.read.read_answer`, :func:`~.read.read_receipts`) does not parse again.
 """
 
-from ..errors import XmlInputError
-from ..xmlutil import MAX_INPUT_BYTES, local, parse
+from .. import rut as rut_module
+from ..errors import RutError, XmlInputError
+from ..xmlutil import MAX_INPUT_BYTES, findtext, local, parse
 from .models import Sniffed
 
 ENVIO_DTE = "EnvioDTE"  # DTEs from a supplier
@@ -16,6 +17,12 @@ ENVIO_RECIBOS = "EnvioRecibos"  # a customer's receipt of goods (Ley 19.983)
 UNRECOGNISED = "unrecognised"
 
 _KINDS = (ENVIO_DTE, RESPUESTA_DTE, ENVIO_RECIBOS)
+# Where each kind names its sender and its addressee (the company whose inbox it belongs to).
+_COVER = {
+    ENVIO_DTE: ("SetDTE/Caratula", "RutEmisor", "RutReceptor"),
+    RESPUESTA_DTE: ("Resultado/Caratula", "RutResponde", "RutRecibe"),
+    ENVIO_RECIBOS: ("SetRecibos/Caratula", "RutResponde", "RutRecibe"),
+}
 
 
 def sniff(data, *, max_bytes=MAX_INPUT_BYTES):
@@ -31,5 +38,14 @@ def sniff(data, *, max_bytes=MAX_INPUT_BYTES):
         return Sniffed(kind=UNRECOGNISED, reason=str(error))
     tag = local(root.tag)
     if tag in _KINDS:
-        return Sniffed(kind=tag, root=root, root_tag=tag)
+        cover, sender, addressee = _COVER[tag]
+        return Sniffed(kind=tag, root=root, root_tag=tag, sender_rut=_rut(root, f"{cover}/{sender}"),
+                       addressee_rut=_rut(root, f"{cover}/{addressee}"))
     return Sniffed(kind=UNRECOGNISED, root=root, root_tag=tag, reason=f"the root element is <{tag}>")
+
+
+def _rut(root, path):
+    try:
+        return rut_module.normalize(findtext(root, path))
+    except RutError:
+        return None

@@ -12,6 +12,7 @@ import os
 import signal
 from pathlib import Path
 
+from .. import rut as rut_module
 from ..caf import sii_trusted_keys
 from ..identities import TestAuthority
 from .app import SiiSimulator
@@ -48,8 +49,16 @@ def main(argv=None):
                         help="status queries that see an envelope still in process (default 2)")
     parser.add_argument("--strict-upload", action="store_true",
                         help="refuse schema/signature errors at upload (STATUS 7/8) instead of RSC/RFR later")
+    parser.add_argument("--company-user", action="append", default=[], metavar="COMPANY_RUT=PERSON_RUT",
+                        help="PERSON_RUT may act for COMPANY_RUT in the RCV (repeatable; see PROTOCOL.md §9)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
+    company_users = {}
+    for value in args.company_user:
+        company, _sep, person = value.partition("=")
+        if not (rut_module.is_valid(company) and rut_module.is_valid(person)):
+            parser.error(f"--company-user {value!r}: write COMPANY_RUT=PERSON_RUT, two valid RUTs")
+        company_users.setdefault(company, []).append(person)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
 
     trusted = sii_trusted_keys("certification") if args.trust_sii_certification else None
@@ -59,6 +68,7 @@ def main(argv=None):
         state_file=args.state_file,
         processing_polls=args.processing_polls,
         strict_upload=args.strict_upload,
+        company_users=company_users,
     )
     signal.signal(signal.SIGTERM, _interrupt)
     running = start_simulator(simulator, host=args.host, port=args.port)

@@ -17,7 +17,7 @@ from collections import Counter
 
 from .. import rut as rut_module
 from ..identities import TestAuthority
-from . import dteupload, faults, rcv, rest, soap_services, wsdl
+from . import dteupload, faults, rcv, rest, sii_time, soap_services, wsdl
 from .config import SimulatorConfig
 from .http import Request, Response, text_response, xml_response
 from .registry import FORCED_OUTCOMES
@@ -80,12 +80,12 @@ class SiiSimulator:
         self.state.set_forced(key, None if outcome is None else {"outcome": outcome, "reason": reason})
 
     def set_reception_date(self, rut, document_type, folio, when):
-        """Make the RCV see the document as received by the SII at ``when`` (a naive local
-        datetime), e.g. 9 days ago to try the 8-day rule; ``None`` goes back to its envelope's."""
+        """Make the RCV see the document as received by the SII at ``when`` (naive: Chilean
+        local time, as the SII's), e.g. 9 days ago to try the 8-day rule; ``None`` goes back to its envelope's."""
         key = document_key(rut_module.normalize(rut), document_type, folio)
         with self.state.lock:
             entry = self.state.data.setdefault("rcv", {}).setdefault(key, {})
-            entry["received_at"] = None if when is None else when.timestamp()
+            entry["received_at"] = None if when is None else sii_time.timestamp(when)
             self.state.save()
 
     def rcv_events(self, rut, document_type, folio):
@@ -151,7 +151,7 @@ class SiiSimulator:
         with self._lock:
             self._attention += 1
             number = self._attention
-        return f"{number}   ( {time.strftime('%Y/%m/%d %H:%M:%S')})"
+        return f"{number}   ( {sii_time.local(time.time()).strftime('%Y/%m/%d %H:%M:%S')})"
 
     def record_upload(self, request, outcome, data):
         with self._lock:

@@ -5,10 +5,9 @@ FILE, TIMESTAMP, STATUS, then TRACKID when STATUS is 0, or DETAIL/ERROR lines
 for STATUS 7 and 8.
 """
 
-import time
 from xml.sax.saxutils import escape
 
-from . import codes
+from . import codes, sii_time
 from .http import text_response, xml_response
 from .upload import receive
 
@@ -30,7 +29,7 @@ def recepcion_xml(outcome):
         f"<RUTSENDER>{escape(outcome.sender_rut or '')}</RUTSENDER>",
         f"<RUTCOMPANY>{escape(outcome.company_rut or '')}</RUTCOMPANY>",
         f"<FILE>{escape(outcome.file_name)}</FILE>",
-        f"<TIMESTAMP>{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(outcome.timestamp))}</TIMESTAMP>",
+        f"<TIMESTAMP>{sii_time.local(outcome.timestamp).strftime('%Y-%m-%d %H:%M:%S')}</TIMESTAMP>",
         f"<STATUS>{outcome.status}</STATUS>",
     ]
     if outcome.status == codes.UPLOAD_OK:

@@ -12,7 +12,6 @@ company when the token's RUT is the company's, is listed for it in
 enrolled persons do that). Events are kept in the state (``rcv``).
 """
 
-import datetime
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -27,7 +26,7 @@ from ..rcv import (
     RcvCode,
     within_deadline,
 )
-from . import soap
+from . import sii_time, soap
 from .http import join_rut, xml_response
 from .state import TOKEN_OK, document_key
 
@@ -137,15 +136,15 @@ class _Call:
         return (self.record.get("issue_date") or "") < REGISTRY_START
 
     def received_at(self):
-        """The SII's reception of the document (local naive datetime)."""
+        """The SII's reception of the document (naive, Chilean local time)."""
         with self.state.lock:
             override = self.state.data.get("rcv", {}).get(self.key, {}).get("received_at")
             envelope = self.state.data["envelopes"].get(str(self.record["track_id"]))
         moment = override if override is not None else envelope["received_at"]
-        return datetime.datetime.fromtimestamp(moment)
+        return sii_time.local(moment)
 
     def in_time(self):
-        return within_deadline(self.received_at(), datetime.datetime.fromtimestamp(self.state.clock()))
+        return within_deadline(self.received_at(), sii_time.local(self.state.clock()))
 
     def events(self):
         with self.state.lock:
@@ -282,7 +281,7 @@ def _answer(code, events=(), previous=""):
 
 def _event(event):
     number, verifier = rut_module.split(event["rut"])
-    at = datetime.datetime.fromtimestamp(event["at"]).strftime(DATE_FORMAT)
+    at = sii_time.local(event["at"]).strftime(DATE_FORMAT)
     return (
         "<listaEventosDoc>"
         f"<codEvento>{escape(event['code'])}</codEvento><descEvento>{escape(EVENT_TEXT[event['code']])}</descEvento>"

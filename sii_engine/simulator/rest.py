@@ -6,11 +6,10 @@ envío and the status queries answer JSON (13-16). The token travels in a
 with a plain-text body, as the API's other errors (400, 404) are.
 """
 
-import datetime
 import re
 
 from .. import rut as rut_module
-from . import codes, status
+from . import codes, sii_time, status
 from .auth import issue_token
 from .http import join_rut, json_response, text_response, xml_response
 from .soap import respuesta
@@ -96,7 +95,7 @@ def envio(simulator, request):
     if outcome.status != codes.UPLOAD_OK:
         http_status = _UPLOAD_HTTP.get(outcome.status, 500)
         return text_response(f"{codes.UPLOAD_STATUS_TEXT.get(outcome.status, 'Error Interno')}", status=http_status)
-    received = datetime.datetime.fromtimestamp(outcome.timestamp)
+    received = sii_time.local(outcome.timestamp)
     return json_response({
         "rut_emisor": outcome.company_rut,
         "rut_envia": outcome.sender_rut,

@@ -10,7 +10,7 @@ import datetime
 from decimal import Decimal
 
 from ..totals import round_amount
-from . import codes
+from . import codes, sii_time
 from .soap import respuesta
 from .state import document_key
 
@@ -71,7 +71,7 @@ def rest_envelope(record, state_code, final):
         "rut_emisor": record["company_rut"],
         "rut_envia": record["sender_rut"],
         "trackid": record["track_id"],
-        "fecha_recepcion": datetime.datetime.fromtimestamp(record["received_at"]).strftime("%d/%m/%Y %H:%M:%S"),
+        "fecha_recepcion": sii_time.local(record["received_at"]).strftime("%d/%m/%Y %H:%M:%S"),
         "estado": state_code,
         "estadistica": None,
         "detalle_rep_rech": None,

@@ -10,6 +10,7 @@ import datetime
 import time
 
 import pytest
+import pytz
 import requests
 from lxml import etree
 
@@ -30,6 +31,9 @@ RCV_NS = "http://ws.registroreclamodte.diii.sdi.sii.cl"
 DAY = 24 * 3600
 
 
+CHILE = pytz.timezone("America/Santiago")
+
+
 class Clock:
     """The simulator's clock: real time unless a test moves it."""
 
@@ -40,7 +44,8 @@ class Clock:
         return time.time() + self.offset
 
     def now(self):
-        return datetime.datetime.fromtimestamp(self())
+        """The SII's local time: Chile's, whatever the machine's time zone."""
+        return datetime.datetime.fromtimestamp(self(), CHILE).replace(tzinfo=None)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +122,7 @@ def _refused(call, *args):
 
 
 @pytest.mark.parametrize("action", list(RcvAction))
-def test_each_action_is_registered_and_listed(sii, clients, received, action):
+def test_each_action_is_registered_and_listed(sii, clients, received, action, clock):
     received(11)
     answer = clients["receiver"].register_action(ISSUER, 33, 11, action)
     assert (answer.code, answer.meaning, answer.registered) == (0, RcvCode.OK, True)
@@ -127,7 +132,7 @@ def test_each_action_is_registered_and_listed(sii, clients, received, action):
     assert history.meaning == RcvCode.EVENTS_LISTED
     (event,) = history.events
     assert (event.code, event.responsible_rut) == (action.value, RECEIVER_PERSON)
-    assert abs((event.at - datetime.datetime.now()).total_seconds()) < 60
+    assert abs((event.at - clock.now()).total_seconds()) < 60
     assert event.is_claim == action.is_claim
     # the issuer sees the same history of its document
     assert clients["issuer"].document_events(ISSUER, 33, 11).events == history.events
