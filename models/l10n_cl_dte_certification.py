@@ -45,6 +45,7 @@ STEPS = [
     ("send", "3. Send"),
     ("books", "4. Books"),
     ("samples", "5. Printed samples"),
+    ("others", "6. Sets not issued here"),
     ("done", "Done"),
 ]
 
@@ -76,6 +77,8 @@ class L10nClDteCertification(models.Model):
                                domain=[("kind", "in", BOOK_KINDS)])
     case_ids = fields.One2many("l10n_cl_dte.certification.case", "certification_id", string="Cases", readonly=True)
     progress = fields.Text(compute="_compute_step", string="What Is Left")
+    can_send = fields.Boolean(compute="_compute_step",
+                              help="Documents are issued and not sent: none is waiting for the SII's answer.")
     samples_attachment_id = fields.Many2one("ir.attachment", string="Printed Samples", readonly=True)
 
     _sql_constraints = [
@@ -111,6 +114,10 @@ class L10nClDteCertification(models.Model):
             left = workspace._l10n_cl_dte_what_is_left()
             workspace.step = left[0][0] if left else "done"
             workspace.progress = "\n".join(f"- {text}" for _step, text in left) or _("Nothing: the set is complete.")
+            # Sending again while the SII has not answered would only ask for the same answer.
+            cases = workspace.case_ids.filtered(lambda case: case.set_id.kind in ISSUED_KINDS)
+            workspace.can_send = bool(cases.filtered(lambda case: case.dte_status in ("to_send", "send_failed"))) \
+                and not cases.filtered(lambda case: case.dte_status == "sent")
 
     def _l10n_cl_dte_what_is_left(self):
         """``[(step, sentence)]``: what each step still needs, first step first."""
@@ -136,7 +143,7 @@ class L10nClDteCertification(models.Model):
         if not self.samples_attachment_id:
             left.append(("samples", _("Print the samples of the documents.")))
         for other in self.set_ids.filtered(lambda s: s.kind not in ISSUED_KINDS + BOOK_KINDS):
-            left.append(("done", _("%(set)s (%(attention)s): not issued from this workspace yet.",
+            left.append(("others", _("%(set)s (%(attention)s): not issued from this workspace yet.",
                                    set=other.display_name, attention=other.attention)))
         left.sort(key=lambda item: [step for step, _label in STEPS].index(item[0]))
         return left
@@ -265,6 +272,8 @@ class L10nClDteCertificationCase(models.Model):
     engine_total = fields.Monetary(string="Total (SII rules)", readonly=True,
                                    help="What the SII's rules give for this case, computed by the engine from the "
                                         "set file.")
+    difference = fields.Monetary(compute="_compute_difference", string="Difference",
+                                 help="Total (Odoo) minus Total (SII rules): zero when the document follows them.")
     mismatch = fields.Text(readonly=True, help="Where the issued document differs from the SII's rules.")
     dte_status = fields.Selection(related="move_id.l10n_cl_dte_status", string="SII Status")
     sii_message = fields.Text(related="move_id.l10n_cl_dte_sii_message", string="SII Answer")
@@ -273,3 +282,8 @@ class L10nClDteCertificationCase(models.Model):
     def _compute_display_name(self):
         for case in self:
             case.display_name = f"CASO {case.case_ref}"
+
+    @api.depends("move_id", "amount_total", "engine_total")
+    def _compute_difference(self):
+        for case in self:
+            case.difference = case.amount_total - case.engine_total if case.move_id else 0.0

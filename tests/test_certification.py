@@ -19,7 +19,7 @@ from lxml import etree
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from ..sii_engine import ted as engine_ted
 from ..sii_engine import xmlutil
@@ -129,9 +129,18 @@ class TestCertification(TestClDteCommon, HttpCase):
         note_6 = cases[5].move_id.l10n_cl_dte_reference_ids[1]
         self.assertEqual((note_6.document_type_id.code, note_6.folio, note_6.code), ("33", "2", "3"))
         self.assertEqual(workspace.step, "send")
+        self.assertTrue(workspace.can_send)
+        # The case's own form: its set, the record issued for it, the totals by Odoo and by the SII's rules.
+        case_form = Form(cases[3], view="l10n_cl_dte.l10n_cl_dte_certification_case_view_form")
+        self.assertEqual((case_form.set_id, case_form.move_id, case_form.folio), (basic, cases[3].move_id, 4))
+        self.assertEqual((case_form.amount_total, case_form.engine_total, case_form.difference),
+                         (case_4.amount_total, case_4.amount_total, 0))
 
         # Step 3: one envelope of the set, accepted.
         workspace.action_send()
+        self.assertEqual(set(cases.mapped("dte_status")), {"sent"})
+        self.assertEqual(workspace.step, "send")
+        self.assertFalse(workspace.can_send, "nothing to send while the SII has not answered")
         envelope = cases.move_id.l10n_cl_dte_envelope_id
         self.assertEqual(len(envelope), 1)
         self.assertEqual(basic.envelope_id, envelope)
@@ -163,7 +172,10 @@ class TestCertification(TestClDteCommon, HttpCase):
 
         # Step 5: one PDF with every document, then the CEDIBLE copies of the facturas.
         self.assert_samples(workspace, cases)
-        self.assertEqual(workspace.step, "done")
+        # Not done while the file holds sets this workspace does not issue: each is named.
+        self.assertEqual(workspace.step, "others")
+        for attention in ("4352556", "4352557", "4352558", "4352559", "4352560"):
+            self.assertIn(attention, workspace.progress)
 
     def assert_samples(self, workspace, cases):
         if self.env["ir.actions.report"].get_wkhtmltopdf_state() not in ("ok", "upgrade", "workers"):
@@ -225,6 +237,10 @@ class TestCertification(TestClDteCommon, HttpCase):
         workspace.action_send()
         self.poll(workspace)
         self.assertEqual(set(cases.mapped("dte_status")), {"accepted"})
+        self.assertEqual(workspace.step, "samples")
+        workspace.samples_attachment_id = self.env["ir.attachment"].create({"name": "samples.pdf", "raw": b"%PDF"})
+        self.assertEqual((workspace.step, workspace.progress), ("done", "Nothing: the set is complete."),
+                         "the file holds only this set: nothing is left")
 
     def test_a_case_that_differs_from_the_rules_is_not_sent(self):
         workspace = self.make_workspace(EXEMPT_SET.read_bytes())
@@ -237,6 +253,8 @@ class TestCertification(TestClDteCommon, HttpCase):
             setfile.parse_set_file(EXEMPT_SET.read_bytes())[0].cases[2], case.folio, workspace.issue_date,
             self.company._l10n_cl_dte_engine_issuer(), self.customer._l10n_cl_dte_receiver(), {})))
         self.assertIn("MntTotal", case.mismatch)
+        self.assertEqual(case.difference, case.amount_total - case.engine_total)
+        self.assertNotEqual(case.difference, 0)
         with self.assertRaises(UserError) as caught:
             workspace.action_send()
         self.assertIn(case.display_name, str(caught.exception))
