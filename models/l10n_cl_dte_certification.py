@@ -45,7 +45,8 @@ STEPS = [
     ("send", "3. Send"),
     ("books", "4. Books"),
     ("samples", "5. Printed samples"),
-    ("others", "6. Sets not issued here"),
+    ("exchange", "6. Exchange"),
+    ("others", "7. Sets not issued here"),
     ("done", "Done"),
 ]
 
@@ -108,7 +109,7 @@ class L10nClDteCertification(models.Model):
                 ))
 
     @api.depends("set_ids.state", "case_ids.move_id", "case_ids.dte_status", "case_ids.mismatch",
-                 "samples_attachment_id")
+                 "samples_attachment_id", "exchange_result_attachment_id")
     def _compute_step(self):
         for workspace in self:
             left = workspace._l10n_cl_dte_what_is_left()
@@ -142,6 +143,9 @@ class L10nClDteCertification(models.Model):
                                     state=dict(book._fields["state"]._description_selection(self.env))[book.state])))
         if not self.samples_attachment_id:
             left.append(("samples", _("Print the samples of the documents.")))
+        if not self.exchange_result_attachment_id:
+            left.append(("exchange", _("Answer the SII's test envelope received in the DTE inbox: its reception, "
+                                       "commercial result and receipt of goods.")))
         for other in self.set_ids.filtered(lambda s: s.kind not in ISSUED_KINDS + BOOK_KINDS):
             left.append(("others", _("%(set)s (%(attention)s): not issued from this workspace yet.",
                                    set=other.display_name, attention=other.attention)))

@@ -25,3 +25,4 @@ from . import test_reception_answers
 from . import test_customer_answers
 from . import test_reception_security
 from . import test_certification
+from . import test_certification_exchange

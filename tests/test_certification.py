@@ -172,8 +172,9 @@ class TestCertification(TestClDteCommon, HttpCase):
 
         # Step 5: one PDF with every document, then the CEDIBLE copies of the facturas.
         self.assert_samples(workspace, cases)
-        # Not done while the file holds sets this workspace does not issue: each is named.
-        self.assertEqual(workspace.step, "others")
+        # Then the exchange (TestCertificationExchange); not done while the file holds sets this workspace
+        # does not issue: each is named.
+        self.assertEqual(workspace.step, "exchange")
         for attention in ("4352556", "4352557", "4352558", "4352559", "4352560"):
             self.assertIn(attention, workspace.progress)
 
@@ -238,7 +239,8 @@ class TestCertification(TestClDteCommon, HttpCase):
         self.poll(workspace)
         self.assertEqual(set(cases.mapped("dte_status")), {"accepted"})
         self.assertEqual(workspace.step, "samples")
-        workspace.samples_attachment_id = self.env["ir.attachment"].create({"name": "samples.pdf", "raw": b"%PDF"})
+        attachment = self.env["ir.attachment"].create({"name": "samples.pdf", "raw": b"%PDF"})
+        workspace.write({"samples_attachment_id": attachment.id, "exchange_result_attachment_id": attachment.id})
         self.assertEqual((workspace.step, workspace.progress), ("done", "Nothing: the set is complete."),
                          "the file holds only this set: nothing is left")
 
