@@ -37,7 +37,7 @@ class L10nClDteCertification(models.Model):
     exchange_upload_name = fields.Char()
     exchange_result = fields.Selection(RESULT_SELECTION, string="Commercial Result", default="accepted",
                                        required=True)
-    exchange_glosa = fields.Char(string="Reason", size=256,
+    exchange_glosa = fields.Char(string="Reason of the Result", size=256,
                                  help="Why the documents are rejected or accepted with discrepancies.")
     exchange_place = fields.Char(string="Goods Received At", size=80,
                                  default=lambda self: self.env.company.partner_id.street or self.env.company.name,
@@ -64,7 +64,7 @@ class L10nClDteCertification(models.Model):
         if self.exchange_result_attachment_id:
             raise UserError(_("The SII's test envelope is answered already: download the three files below."))
         if self.exchange_result != "accepted" and not self.exchange_glosa:
-            raise UserError(_("Say why (Reason): the documents are not simply accepted."))
+            raise UserError(_("Say why (Reason of the Result): the documents are not simply accepted."))
         if not self.exchange_place:
             raise UserError(_("Say where the goods or services were received."))
         if self.exchange_upload:

@@ -102,7 +102,7 @@ class TestCertificationExchange(TestReceptionCommon):
         self.assertFalse(self.File.search([("name", "=", "other.xml")]), "a refused upload leaves no file")
         file = self.receive([self.supplier_dte(33)])
         workspace.write({"exchange_file_id": file.id, "exchange_result": "rejected"})
-        with self.assertRaisesRegex(UserError, "Reason"):
+        with self.assertRaisesRegex(UserError, "Reason of the Result"):
             workspace.action_exchange_answer()
         self.assertFalse(file.received_ids.result_status)
         self.assertFalse(workspace.exchange_result_attachment_id)
