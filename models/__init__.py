@@ -40,3 +40,8 @@ from . import l10n_cl_dte_received_answer
 from . import account_move_reception
 from . import account_move_customer_answer
 from . import l10n_cl_dte_received_report
+from . import l10n_cl_dte_certification
+from . import l10n_cl_dte_certification_issue
+from . import l10n_cl_dte_certification_books
+from . import l10n_cl_dte_certification_samples
+from . import l10n_cl_dte_certification_exchange

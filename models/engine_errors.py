@@ -69,6 +69,7 @@ MESSAGES = {
     "sii_authentication": _lt("The SII refused the authentication at %(service)s: %(status)s (%(glosa)s)"),
     "sii_token_rejected": _lt("The SII refused the session even after a new one: %(status)s (%(glosa)s)"),
     "sii_token_invalid": _lt("The SII does not accept the session at %(service)s: %(status)s (%(glosa)s)"),
+    "set_file_invalid": _lt("Set de pruebas, line %(line)s: %(reason)s"),
     "sii_status_query": _lt("The SII refused the status query at %(service)s: %(status)s (%(glosa)s)"),
 }
 

@@ -22,6 +22,8 @@ from .engine_errors import engine_error_message
 
 RECEPTION_TEMPLATE = "l10n_cl_dte.mail_template_dte_reception_answer"
 ANSWER_TEMPLATE = "l10n_cl_dte.mail_template_dte_commercial_answer"
+RESULT_SELECTION = [("accepted", "Accepted"), ("discrepancies", "Accepted with Discrepancies"),
+                    ("rejected", "Rejected")]
 RESULT_STATUSES = {
     "accepted": engine_exchange.CommercialStatus.ACCEPTED,
     "discrepancies": engine_exchange.CommercialStatus.ACCEPTED_WITH_DISCREPANCIES,
@@ -95,9 +97,7 @@ class L10nClDteReceivedFile(models.Model):
 class L10nClDteReceived(models.Model):
     _inherit = "l10n_cl_dte.received"
 
-    result_status = fields.Selection(
-        [("accepted", "Accepted"), ("discrepancies", "Accepted with Discrepancies"), ("rejected", "Rejected")],
-        string="Commercial Result Sent", readonly=True, tracking=True)
+    result_status = fields.Selection(RESULT_SELECTION, string="Commercial Result Sent", readonly=True, tracking=True)
     receipt_sent = fields.Boolean(string="Receipt of Goods Sent", readonly=True, tracking=True)
 
     def _l10n_cl_dte_event(self, kind, direction, code, description, **values):
@@ -131,46 +131,69 @@ class L10nClDteReceived(models.Model):
     def _l10n_cl_dte_send_result(self, result, glosa=None, reason_code=None):
         """Sign and send the ResultadoDTE (``result``: accepted, discrepancies, rejected) of each document."""
         self._l10n_cl_dte_check_answerable()
-        status = RESULT_STATUSES[result]
         for record in self:
-            item = engine_exchange.CommercialResult(record._l10n_cl_dte_document_ref(), record.file_id.id, status,
-                                                    glosa or None, reason_code or None)
-            event = record._l10n_cl_dte_event("result", "out", str(int(status)), glosa or status.glosa)
-            data = record._l10n_cl_dte_build(engine_exchange.build_result_answer, [item], response_id=event.id)
-            record._l10n_cl_dte_deliver(event, data, f"RespuestaDTE_Resultado_{record.document_type_code}_"
-                                                     f"{record.folio}.xml")
+            events, data = record._l10n_cl_dte_result_file(result, glosa, reason_code)
+            record._l10n_cl_dte_deliver(events, data, f"RespuestaDTE_Resultado_{record.document_type_code}_"
+                                                      f"{record.folio}.xml")
+
+    def _l10n_cl_dte_result_file(self, result, glosa=None, reason_code=None):
+        """One signed RespuestaDTE with the ResultadoDTE of each of these documents (of one issuer), recorded.
+
+        :returns: ``(events, bytes)``: the answer's events (one per document) and the file.
+        """
+        status = RESULT_STATUSES[result]
+        items, events = [], self.env["l10n_cl_dte.exchange.event"].sudo()
+        for record in self:
+            items.append(engine_exchange.CommercialResult(record._l10n_cl_dte_document_ref(), record.file_id.id,
+                                                          status, glosa or None, reason_code or None))
+            events |= record._l10n_cl_dte_event("result", "out", str(int(status)), glosa or status.glosa)
+        data = self._l10n_cl_dte_build(engine_exchange.build_result_answer, items, response_id=events[:1].id)
+        for record in self:
             record.result_status = result
             if record.state in ("received", "tacit"):
                 record._l10n_cl_dte_settle("claimed" if result == "rejected" else "accepted")
+        return events, data
 
     def _l10n_cl_dte_send_receipt(self, place):
         """Sign and send the EnvioRecibos (Ley 19.983) of the goods or services of each document."""
         self._l10n_cl_dte_check_answerable()
         for record in self:
-            receipt = engine_exchange.Receipt(record._l10n_cl_dte_document_ref(), place)
-            event = record._l10n_cl_dte_event("receipt", "out", "", _("Received at %s", place))
-            data = record._l10n_cl_dte_build(engine_exchange.build_receipts, [receipt])
-            record._l10n_cl_dte_deliver(event, data, f"EnvioRecibos_{record.document_type_code}_{record.folio}.xml")
-            record.write({"receipt_sent": True, "goods_received": True})
+            events, data = record._l10n_cl_dte_receipt_file(place)
+            record._l10n_cl_dte_deliver(events, data, f"EnvioRecibos_{record.document_type_code}_{record.folio}.xml")
+
+    def _l10n_cl_dte_receipt_file(self, place):
+        """One signed EnvioRecibos with a receipt (Ley 19.983) for each of these documents (of one issuer), recorded.
+
+        :returns: ``(events, bytes)``: the receipt's events (one per document) and the file.
+        """
+        receipts = [engine_exchange.Receipt(record._l10n_cl_dte_document_ref(), place) for record in self]
+        events = self.env["l10n_cl_dte.exchange.event"].sudo()
+        for record in self:
+            events |= record._l10n_cl_dte_event("receipt", "out", "", _("Received at %s", place))
+        data = self._l10n_cl_dte_build(engine_exchange.build_receipts, receipts)
+        self.write({"receipt_sent": True, "goods_received": True})
+        return events, data
 
     def _l10n_cl_dte_build(self, build, items, **values):
         """``build(items, ...)`` (an engine builder) signed with the company's certificate, from it to the issuer."""
-        self.ensure_one()
-        company = self.company_id
+        company, issuers = self.company_id, set(self.mapped("issuer_rut"))
+        names = ", ".join(self.mapped("display_name"))
+        if len(company) != 1 or len(issuers) != 1:
+            raise UserError(_("%s: one answer is about documents of one issuer to one company.", names))
         try:
-            return build(items, responder_rut=company.vat, recipient_rut=self.issuer_rut,
+            return build(items, responder_rut=company.vat, recipient_rut=issuers.pop(),
                          certificate=_signing_certificate(self.env, company), contact=_contact(company), **values)
         except SiiEngineError as error:
-            raise UserError(_("%(document)s: the answer cannot be made: %(reason)s", document=self.display_name,
+            raise UserError(_("%(document)s: the answer cannot be made: %(reason)s", document=names,
                               reason=engine_error_message(self.env, error))) from None
 
-    def _l10n_cl_dte_deliver(self, event, data, name):
+    def _l10n_cl_dte_deliver(self, events, data, name):
         """Keep the signed answer on the bill (or the document) and e-mail it to the supplier."""
         target = self.move_id or self
         attachment = self.env["ir.attachment"].sudo().create({
             "name": name, "raw": data, "res_model": target._name, "res_id": target.id, "mimetype": "application/xml",
         })
-        event.attachment_id = attachment
+        events.attachment_id = attachment
         address = self._l10n_cl_dte_answer_address()
         _mail(self, ANSWER_TEMPLATE, address, attachment)
         target.message_post(body=_("%(answer)s sent to %(address)s.", answer=name, address=address))

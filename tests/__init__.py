@@ -26,3 +26,5 @@ from . import test_reception_inbox
 from . import test_reception_answers
 from . import test_customer_answers
 from . import test_reception_security
+from . import test_certification
+from . import test_certification_exchange
