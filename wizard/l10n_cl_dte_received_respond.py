@@ -35,7 +35,7 @@ class L10nClDteReceivedRespond(models.TransientModel):
     in_registry = fields.Boolean(compute="_compute_in_registry")
     register_in_sii = fields.Boolean(string="Register in the SII's Registry (RCV)", default=True)
     send_to_supplier = fields.Boolean(string="Send the Signed Answer to the Supplier", default=True)
-    glosa = fields.Char(string="Reason", size=256, help="Why the document is claimed or has discrepancies.")
+    glosa = fields.Char(string="Reason of the Answer", size=256, help="Why the document is claimed or has discrepancies.")
     reason_code = fields.Integer(string="Reason Code", help="CodRchDsc: a negative number of your own, optional.")
     place = fields.Char(string="Received At", size=80, help="Where the goods or services were received (Recinto).",
                         default=lambda self: self.env.company.partner_id.street or self.env.company.name)
