@@ -69,7 +69,7 @@ from .signature import (
 )
 from .ted import verify_ted
 from .totals import ADDITIONAL_TAXES, EXPORT_DECIMALS, round_amount
-from .xmlutil import DSIG_NS, SII_NS, find, findtext, local, parse
+from .xmlutil import DSIG_NS, SII_NS, children, find, findtext, local, parse
 
 CAF = "CAF"
 DTE = "DTE"
@@ -280,7 +280,7 @@ def _verify_envelope(report, root, trusted_keys):
     if set_dte is None:
         report.add(FORMAT, "envelope", False, f"the <{local(root.tag)}> has no <SetDTE>")
         return
-    documents = [child for child in set_dte if isinstance(child.tag, str) and local(child.tag) == "DTE"]
+    documents = children(set_dte, "DTE")
     limit = MAX_DOCUMENTS[local(root.tag)]
     if len(documents) > limit:
         # Counted before anything is verified: the work below grows with the documents.

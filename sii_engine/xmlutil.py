@@ -234,6 +234,11 @@ def local(tag):
     return tag.rpartition("}")[2]
 
 
+def children(element, name):
+    """The child elements of ``element`` whose local name is ``name`` (comments and PIs skipped)."""
+    return [child for child in element if isinstance(child.tag, str) and local(child.tag) == name]
+
+
 def find(element, path):
     """Find by local names ("Encabezado/IdDoc/Folio") whatever the namespace."""
     for name in path.split("/"):

@@ -23,7 +23,7 @@ from ..document import Issuer, Receiver
 from ..errors import AmountError, RutError
 from ..signature import dte_body
 from ..ted import ted_barcode_text
-from ..xmlutil import find, findtext, local
+from ..xmlutil import children, find, findtext, local
 from .errors import ExchangeFormatError
 
 _DOCUMENT = "DTE"
@@ -199,8 +199,7 @@ def _issuer(element):
         rut=_rut(element, "RUTEmisor"),
         name=_text(element, "RznSoc") or _text(element, "RznSocEmisor"),
         activity=_text(element, "GiroEmis") or _text(element, "GiroEmisor"),
-        economic_activities=tuple(int(child.text) for child in element if isinstance(child.tag, str)
-                                  and local(child.tag) == "Acteco" and (child.text or "").strip().isdigit()),
+        economic_activities=_codes(element, "Acteco"),
         address=_text(element, "DirOrigen"),
         commune=_text(element, "CmnaOrigen"),
         city=_text(element, "CiudadOrigen"),
@@ -224,7 +223,7 @@ def _receiver(element):
 
 def _totals(element):
     taxes = []
-    for tax in (child for child in element if isinstance(child.tag, str) and local(child.tag) == "ImptoReten"):
+    for tax in children(element, "ImptoReten"):
         taxes.append((_integer(tax, "TipoImp", required=True), _amount(tax, "TasaImp"),
                       _amount(tax, "MontoImp") or Decimal(0)))
     return DeclaredTotals(
@@ -253,7 +252,7 @@ def _other_currency(element):
 
 def _line(element, position):
     codes = []
-    for code in (child for child in element if isinstance(child.tag, str) and local(child.tag) == "CdgItem"):
+    for code in children(element, "CdgItem"):
         value = _text(code, "VlrCodigo")
         if value:
             codes.append((_text(code, "TpoCodigo"), value))
@@ -271,8 +270,7 @@ def _line(element, position):
         discount_amount=_amount(element, "DescuentoMonto"),
         surcharge_percent=_amount(element, "RecargoPct"),
         surcharge_amount=_amount(element, "RecargoMonto"),
-        additional_tax_codes=tuple(int(child.text) for child in element if isinstance(child.tag, str)
-                                   and local(child.tag) == "CodImpAdic" and (child.text or "").strip().isdigit()),
+        additional_tax_codes=_codes(element, "CodImpAdic"),
         amount=_amount(element, "MontoItem", required=True),
     )
 
@@ -309,6 +307,11 @@ def _commission(element):
 
 
 # --- fields --------------------------------------------------------------------------------------
+
+
+def _codes(element, name):
+    """The numeric codes a repeated element carries (Acteco, CodImpAdic); anything else is skipped."""
+    return tuple(int(child.text) for child in children(element, name) if (child.text or "").strip().isdigit())
 
 
 def _where(element, path):

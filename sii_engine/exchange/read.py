@@ -24,7 +24,7 @@ from .. import schema as schema_module
 from .. import signature as signature_module
 from ..certificate import holder_rut
 from ..errors import CertificateError, RutError, SignatureVerificationError
-from ..xmlutil import DSIG_NS, MAX_INPUT_BYTES, find, findtext, local, parse
+from ..xmlutil import DSIG_NS, MAX_INPUT_BYTES, children, find, findtext, local, parse
 from .codes import CommercialStatus, DocumentStatus, EnvelopeStatus
 from .errors import ExchangeFormatError, NotExchangeDocumentError
 from .models import (
@@ -49,8 +49,8 @@ def read_answer(data, *, max_bytes=MAX_INPUT_BYTES):
     """A received ``RespuestaDTE`` (bytes, or a root element from :func:`xmlutil.parse`) as a
     :class:`~.models.ReceivedAnswer`."""
     root, result, cover, reader = _open(data, "RespuestaDTE", "Resultado", max_bytes)
-    receptions = tuple(_reception(reader, element) for element in _children(result, "RecepcionEnvio"))
-    results = tuple(_result(reader, element) for element in _children(result, "ResultadoDTE"))
+    receptions = tuple(_reception(reader, element) for element in children(result, "RecepcionEnvio"))
+    results = tuple(_result(reader, element) for element in children(result, "ResultadoDTE"))
     return ReceivedAnswer(
         cover=AnswerCover(
             responder_rut=reader.rut(cover, "RutResponde"),
@@ -72,7 +72,7 @@ def read_receipts(data, *, max_bytes=MAX_INPUT_BYTES):
     :class:`~.models.ReceivedReceipts`."""
     root, set_element, cover, reader = _open(data, "EnvioRecibos", "SetRecibos", max_bytes)
     receipts = []
-    for recibo in _children(set_element, "Recibo"):
+    for recibo in children(set_element, "Recibo"):
         document = _child(recibo, "DocumentoRecibo", "EnvioRecibos")
         signer = reader.rut(document, "RutFirma")
         check = _check_signature(recibo, document, root)
@@ -110,10 +110,6 @@ def _open(data, expected, signed_name, max_bytes):
         raise NotExchangeDocumentError(root=local(root.tag), expected=expected)
     signed = _child(root, signed_name, expected)
     return root, signed, _child(signed, "Caratula", expected), _Reader(expected)
-
-
-def _children(parent, name):
-    return [child for child in parent if isinstance(child.tag, str) and local(child.tag) == name]
 
 
 def _child(parent, name, document):
@@ -209,7 +205,7 @@ def _reception(reader, element):
             status=reader.code(detail, "EstadoRecepDTE", DocumentStatus),
             glosa=findtext(detail, "RecepDTEGlosa", ""),
         )
-        for detail in _children(element, "RecepcionDTE")
+        for detail in children(element, "RecepcionDTE")
     )
     return EnvelopeReception(
         file_name=findtext(element, "NmbEnvio", ""),

@@ -17,7 +17,7 @@ from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
 from .. import schema as schema_module
-from ..xmlutil import find, findtext, local
+from ..xmlutil import children, find, findtext, local
 from . import codes
 from .validation import MAX_REPORTED_ERRORS, EnvelopeCheck, normalized_rut, signature_errors
 
@@ -54,10 +54,6 @@ def check_book(root, *, company_rut, sender_rut):
     return result
 
 
-def _children(element, name):
-    return [child for child in element if isinstance(child.tag, str) and local(child.tag) == name]
-
-
 def _amount(element, name):
     try:
         return Decimal(findtext(element, name) or 0)
@@ -67,12 +63,12 @@ def _amount(element, name):
 
 def _purchase_sales_squares(book):
     details = defaultdict(list)
-    for detail in _children(book, "Detalle"):
+    for detail in children(book, "Detalle"):
         details[findtext(detail, "TpoDoc")].append(detail)
     errors = []
     summary = find(book, "ResumenPeriodo")
     summarized = set()
-    for totals in _children(summary, "TotalesPeriodo") if summary is not None else ():
+    for totals in children(summary, "TotalesPeriodo") if summary is not None else ():
         document_type = findtext(totals, "TpoDoc")
         summarized.add(document_type)
         group = details.get(document_type, [])
@@ -93,7 +89,7 @@ def _guides_square(book):
     summary = find(book, "ResumenPeriodo")
     if summary is None:
         return ["(LGD-1) Libro sin ResumenPeriodo"]
-    sales = [detail for detail in _children(book, "Detalle")
+    sales = [detail for detail in children(book, "Detalle")
              if findtext(detail, "TpoOper") == "1" and findtext(detail, "Anulado") not in ("1", "2")]
     errors = []
     if int(findtext(summary, "TotGuiaVenta")) != len(sales):
