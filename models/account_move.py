@@ -8,6 +8,9 @@ from .l10n_cl_dte_sii_document import SENT_STATES
 
 # What posting stamps: every DTE but the guía (52), which comes from a picking.
 MOVE_TYPES = frozenset(str(code) for code in codes.SUPPORTED_TYPES - {codes.GUIA_DESPACHO})
+# The notes the buyer issues on its own factura de compra (46): on the purchase side, as the 46.
+PURCHASE_NOTE_TYPES = (str(codes.NOTA_DEBITO), str(codes.NOTA_CREDITO))
+PURCHASE_ISSUED_TYPES = (str(codes.FACTURA_COMPRA), *PURCHASE_NOTE_TYPES)
 
 
 class AccountMove(models.Model):
@@ -34,7 +37,8 @@ class AccountMove(models.Model):
         ),
     ]
 
-    @api.depends("l10n_latam_document_type_id", "journal_id", "company_id", "move_type")
+    @api.depends("l10n_latam_document_type_id", "journal_id", "company_id", "move_type",
+                 "l10n_cl_dte_reference_ids.document_type_id", "l10n_cl_dte_reference_ids.folio", "reversed_entry_id")
     def _compute_l10n_cl_dte_electronic(self):
         for move in self:
             move.l10n_cl_dte_electronic = move._l10n_cl_dte_required()
@@ -53,7 +57,35 @@ class AccountMove(models.Model):
             return False
         if code == str(codes.FACTURA_COMPRA):
             return self.move_type in ("in_invoice", "in_refund")
+        if self.move_type in ("in_invoice", "in_refund") and code in PURCHASE_NOTE_TYPES:
+            return self._l10n_cl_dte_modifies_own_purchase()
         return self.move_type in ("out_invoice", "out_refund")
+
+    def _l10n_cl_dte_modifies_own_purchase(self):
+        """Whether this purchase-side note modifies a factura de compra the company issued (or its note on one).
+
+        The SII's rule: the notes on a factura de compra (46) are issued by its issuer, the buyer.
+        A supplier's own notes on what it sold are received documents: they cite its invoices, which
+        the company never stamped (a received bill has no folio of ours).
+        """
+        self.ensure_one()
+        cited = self.reversed_entry_id.filtered(lambda move: move.l10n_cl_dte_folio)
+        for reference in self.l10n_cl_dte_reference_ids:
+            if reference.document_type_id.code in PURCHASE_ISSUED_TYPES and (reference.folio or "").isdigit():
+                cited |= self.search([
+                    ("company_id", "=", self.company_id.id), ("move_type", "in", ("in_invoice", "in_refund")),
+                    ("l10n_latam_document_type_id", "=", reference.document_type_id.id),
+                    ("l10n_cl_dte_folio", "=", int(reference.folio)),
+                ], limit=1)
+        return bool(cited.filtered(lambda move: move != self and move.move_type in ("in_invoice", "in_refund")
+                                   and move.l10n_latam_document_type_id.code in PURCHASE_ISSUED_TYPES))
+
+    def _get_name_invoice_report(self):
+        # l10n_cl prints the purchase side as a DTE for the 46 only: the buyer's notes on it are DTEs too.
+        self.ensure_one()
+        if self.move_type in ("in_invoice", "in_refund") and self.l10n_cl_dte_ted:
+            return "l10n_cl.report_invoice_document"
+        return super()._get_name_invoice_report()
 
     # --- posting ---------------------------------------------------------------------
 
