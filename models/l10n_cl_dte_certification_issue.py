@@ -54,6 +54,11 @@ class L10nClDteCertification(models.Model):
         return True
 
     def _l10n_cl_dte_issue_problems(self):
+        if problems := self._l10n_cl_dte_issue_problem_list():
+            raise UserError("\n".join(problems))
+
+    def _l10n_cl_dte_issue_problem_list(self):
+        """What the workspace lacks to issue its sets, each saying what to fix."""
         problems = []
         if not self.partner_id:
             problems.append(_("Choose the customer of the cases."))
@@ -61,8 +66,7 @@ class L10nClDteCertification(models.Model):
             problems.append(_("Choose the sales journal of the cases."))
         if not self._l10n_cl_dte_vat_tax():
             problems.append(_("The company has no sales VAT tax of 19 percent (price excluded) in its chart of accounts."))
-        if problems:
-            raise UserError("\n".join(problems))
+        return problems
 
     def _l10n_cl_dte_vat_tax(self):
         return self.env["account.tax"].search([
@@ -80,7 +84,7 @@ class L10nClDteCertificationSet(models.Model):
         self.ensure_one()
         workspace = self.certification_id
         issuer = workspace.company_id._l10n_cl_dte_engine_issuer()
-        receiver = workspace.partner_id._l10n_cl_dte_receiver()
+        receiver = self._l10n_cl_dte_partner()._l10n_cl_dte_receiver()
         cases = {case.case_ref: case for case in self.case_ids}
         earlier = {}  # case id → the engine's document of that case, with the folio Odoo gave it
         for engine_case in engine_set.cases:
@@ -101,6 +105,10 @@ class L10nClDteCertificationSet(models.Model):
             earlier[engine_case.case_id] = document
             case._l10n_cl_dte_compare(compute_totals(document))
 
+    def _l10n_cl_dte_partner(self):
+        """The receiver of this set's documents."""
+        return self.certification_id.partner_id
+
 
 class L10nClDteCertificationCase(models.Model):
     _inherit = "l10n_cl_dte.certification.case"
@@ -109,20 +117,18 @@ class L10nClDteCertificationCase(models.Model):
         """The draft invoice or note of this case: the lines of the engine's ``document``, Odoo's amounts."""
         self.ensure_one()
         workspace = self.certification_id
-        vat = workspace._l10n_cl_dte_vat_tax()
         code = document.document_type
         lines = [fields.Command.create({
             "name": line.name,
             "quantity": float(line.quantity),
             "price_unit": float(line.price),
             "discount": float(line.discount_percent or 0),
-            "tax_ids": [fields.Command.set([] if line.exempt or code == codes.FACTURA_EXENTA else vat.ids)],
+            "tax_ids": [fields.Command.set([] if line.exempt or code == codes.FACTURA_EXENTA
+                                           else self._l10n_cl_dte_line_taxes(line).ids)],
         }) for line in document.lines]
         move = self.env["account.move"].create({
-            "move_type": "out_refund" if code == codes.NOTA_CREDITO else "out_invoice",
+            **self._l10n_cl_dte_move_values(code),
             "company_id": workspace.company_id.id,
-            "journal_id": workspace.journal_id.id,
-            "partner_id": workspace.partner_id.id,
             "invoice_date": issue_date,
             "l10n_latam_document_type_id": self.document_type_id.id,
             "invoice_line_ids": lines,
@@ -131,11 +137,21 @@ class L10nClDteCertificationCase(models.Model):
                 for reference in document.references
             ],
         })
-        discounts = [self._l10n_cl_dte_global_discount_line(move, adjustment, vat)
+        discounts = [self._l10n_cl_dte_global_discount_line(move, adjustment, self._l10n_cl_dte_line_taxes())
                      for adjustment in document.global_adjustments]
         if discounts:
             move.invoice_line_ids = [fields.Command.create(values) for values in discounts]
         return move
+
+    def _l10n_cl_dte_move_values(self, code):
+        """The kind of record of a case of document type ``code``: a customer invoice or credit note."""
+        workspace = self.certification_id
+        return {"move_type": "out_refund" if code == codes.NOTA_CREDITO else "out_invoice",
+                "journal_id": workspace.journal_id.id, "partner_id": self.set_id._l10n_cl_dte_partner().id}
+
+    def _l10n_cl_dte_line_taxes(self, line=None):
+        """The taxes of a taxed line of the case (the engine's ``line``; none: a global discount)."""
+        return self.certification_id._l10n_cl_dte_vat_tax()
 
     def _l10n_cl_dte_global_discount_line(self, move, adjustment, vat):
         """A global discount as Odoo keeps one: a negative line, on the lines it applies to only.
