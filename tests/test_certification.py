@@ -40,8 +40,18 @@ class TestCertification(TestClDteCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.setup_certification()
+
+    @classmethod
+    def setup_certification(cls):
+        """The simulator, the CAFs of every type the real set issues, its journals (also for other classes)."""
         cls.start_sii_simulator()
-        for document_type in (cls.doc_33, cls.doc_34, cls.doc_56, cls.doc_61):
+        # The factura de compra set is issued too (TestCertificationPurchase): its type and purchase journal.
+        cls.doc_46 = cls.env.ref("l10n_cl.dc_fc_f_dte")
+        cls.doc_46.active = True
+        cls.purchase_journal = cls.company_data["default_journal_purchase"]
+        cls.purchase_journal.l10n_latam_use_documents = True
+        for document_type in (cls.doc_33, cls.doc_34, cls.doc_46, cls.doc_56, cls.doc_61):
             cls.load_caf(document_type, 1, 50)
         cls.set_data = REAL_SET.read_bytes()
         # wkhtmltopdf fetches the report's CSS from this test's HTTP server.
@@ -144,7 +154,7 @@ class TestCertification(TestClDteCommon, HttpCase):
         envelope = cases.move_id.l10n_cl_dte_envelope_id
         self.assertEqual(len(envelope), 1)
         self.assertEqual(basic.envelope_id, envelope)
-        self.assertEqual(self.sii.upload_count(), 1)
+        self.assertEqual(self.sii.upload_count(), 2, "one envelope per set: the basic and the factura de compra")
         self.poll(workspace)
         self.assertEqual(envelope.state, "accepted")
         self.assertEqual(set(cases.mapped("dte_status")), {"accepted"})
@@ -171,12 +181,13 @@ class TestCertification(TestClDteCommon, HttpCase):
         self.assertEqual(workspace.step, "samples")
 
         # Step 5: one PDF with every document, then the CEDIBLE copies of the facturas.
-        self.assert_samples(workspace, cases)
+        self.assert_samples(workspace, workspace.case_ids.filtered("move_id"))
         # Then the exchange (TestCertificationExchange); not done while the file holds sets this workspace
         # does not issue: each is named.
         self.assertEqual(workspace.step, "exchange")
-        for attention in ("4352556", "4352557", "4352558", "4352559", "4352560"):
+        for attention in ("4352556", "4352557", "4352558", "4352559"):
             self.assertIn(attention, workspace.progress)
+        self.assertNotIn("4352560", workspace.progress, "the factura de compra set is issued here")
 
     def assert_samples(self, workspace, cases):
         if self.env["ir.actions.report"].get_wkhtmltopdf_state() not in ("ok", "upgrade", "workers"):
