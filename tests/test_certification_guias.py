@@ -199,6 +199,21 @@ class TestCertificationGuias(TestClDteCommon):
         self.assertFalse(self.env["stock.picking"].search([("l10n_latam_document_type_id", "=", self.doc_52.id),
                                                            ("l10n_cl_dte_folio", "!=", 0)]), "no folio taken")
 
+    def test_a_delivery_type_that_issues_guias_on_validation(self):
+        """Where validating a delivery issues its guía, the set's guías are issued there, once each."""
+        self.warehouse.out_type_id.l10n_cl_dte_guia = True
+        workspace = self.make_workspace()
+        workspace.set_ids.filtered(lambda s: s.kind == setfile.BASICO).unlink()
+        workspace.action_issue()
+        cases = self.guide_cases(workspace)
+        self.assertEqual(cases.mapped("folio"), [1, 2, 3])
+        self.assertEqual(set(cases.mapped("dte_status")), {"to_send"})
+        self.assertEqual(cases.picking_id.l10n_cl_dte_reference_ids.mapped("reason"),
+                         [f"CASO {case.case_ref}" for case in cases])
+        self.assertFalse(any(cases.mapped("mismatch")), cases.mapped("mismatch"))
+        workspace.action_issue()  # again: nothing more is issued
+        self.assertEqual(self.env["stock.picking"].search_count([("origin", "=like", "CASO %")]), 3)
+
     def test_a_reference_belongs_to_an_invoice_or_a_transfer(self):
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
             self.env["l10n_cl_dte.reference"].create({"other_type": "SET", "folio": "1", "reason": "CASO 1-1"})
