@@ -26,6 +26,7 @@ from . import pos_order
 from . import pos_session
 from . import l10n_cl_dte_retention
 from . import stock_picking_type
+from . import stock_move
 from . import stock_picking_dte_document
 from . import stock_picking
 from . import account_move_guia
@@ -46,3 +47,4 @@ from . import l10n_cl_dte_certification_books
 from . import l10n_cl_dte_certification_samples
 from . import l10n_cl_dte_certification_exchange
 from . import l10n_cl_dte_certification_purchase
+from . import l10n_cl_dte_certification_guias

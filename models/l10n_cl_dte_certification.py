@@ -22,6 +22,7 @@ from ..sii_engine.certification import setfile
 from ..sii_engine.errors import SiiEngineError
 from .engine_errors import engine_error_message
 from .l10n_cl_dte_envelope import ENVELOPE_STATES
+from .l10n_cl_dte_sii_document import DTE_STATES
 
 CERTIFICATION_ENVIRONMENTS = ("certification", "simulator")
 SET_KINDS = [
@@ -37,8 +38,8 @@ SET_KINDS = [
     (setfile.BOLETA, "Boletas"),
 ]
 # The sets whose cases this workspace issues as Odoo records, and the books it builds.
-ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA, setfile.FACTURA_COMPRA)
-BOOK_KINDS = (setfile.LIBRO_VENTAS, setfile.LIBRO_COMPRAS)
+ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA, setfile.FACTURA_COMPRA, setfile.GUIA_DESPACHO)
+BOOK_KINDS = (setfile.LIBRO_VENTAS, setfile.LIBRO_COMPRAS, setfile.LIBRO_GUIAS)
 STEPS = [
     ("upload", "1. Set file"),
     ("issue", "2. Issue"),
@@ -108,7 +109,7 @@ class L10nClDteCertification(models.Model):
                     "Invoicing settings (Chile: electronic documents).", workspace.company_id.display_name,
                 ))
 
-    @api.depends("set_ids.state", "case_ids.move_id", "case_ids.dte_status", "case_ids.mismatch",
+    @api.depends("set_ids.state", "case_ids.move_id", "case_ids.picking_id", "case_ids.dte_status", "case_ids.mismatch",
                  "samples_attachment_id", "exchange_result_attachment_id")
     def _compute_step(self):
         for workspace in self:
@@ -127,11 +128,11 @@ class L10nClDteCertification(models.Model):
             return [("upload", _("Upload the set de pruebas the SII sent and read it."))]
         left = []
         cases = self.case_ids.filtered(lambda case: case.set_id.kind in ISSUED_KINDS)
-        if missing := cases.filtered(lambda case: not case.move_id):
+        if missing := cases.filtered(lambda case: not case._l10n_cl_dte_issued()):
             left.append(("issue", _("Issue %s cases as documents.", len(missing))))
         if wrong := cases.filtered("mismatch"):
             left.append(("issue", _("%s documents differ from the SII's rules: see the cases.", len(wrong))))
-        if unsent := cases.filtered(lambda case: case.move_id and case.dte_status in ("to_send", "send_failed")):
+        if unsent := cases.filtered(lambda case: case.dte_status in ("to_send", "send_failed")):
             left.append(("send", _("Send %s documents to the SII.", len(unsent))))
         if waiting := cases.filtered(lambda case: case.dte_status == "sent"):
             left.append(("send", _("%s documents wait for the SII's answer.", len(waiting))))
@@ -172,7 +173,7 @@ class L10nClDteCertification(models.Model):
         """Read the uploaded set: one line per set (attention number) and per case."""
         self.ensure_one()
         self._l10n_cl_dte_check_environment()
-        if self.case_ids.filtered("move_id"):
+        if self.case_ids.filtered(lambda case: case._l10n_cl_dte_issued()):
             raise UserError(_("Documents were already issued for this set: to start with a new set, delete this "
                               "workspace (the documents issued stay) and create another."))
         sets = self._l10n_cl_dte_parsed_sets()
@@ -241,10 +242,12 @@ class L10nClDteCertificationSet(models.Model):
         for test_set in self:
             test_set.case_count = len(test_set.case_ids)
 
-    @api.depends("case_ids.move_id.l10n_cl_dte_envelope_id")
+    @api.depends("case_ids.move_id.l10n_cl_dte_envelope_id", "case_ids.picking_id.l10n_cl_dte_envelope_id")
     def _compute_envelope(self):
         for test_set in self:
-            envelope = test_set.case_ids.move_id.l10n_cl_dte_envelope_id.sorted("id")[-1:]
+            envelopes = test_set.case_ids.move_id.l10n_cl_dte_envelope_id | \
+                test_set.case_ids.picking_id.l10n_cl_dte_envelope_id
+            envelope = envelopes.sorted("id")[-1:]
             test_set.envelope_id = envelope
             test_set.envelope_state = envelope.state
 
@@ -270,7 +273,9 @@ class L10nClDteCertificationCase(models.Model):
     case_ref = fields.Char(string="Case", required=True, readonly=True)
     document_type_id = fields.Many2one("l10n_latam.document.type", string="Document Type", readonly=True)
     move_id = fields.Many2one("account.move", string="Document", readonly=True, index="btree_not_null")
-    folio = fields.Integer(related="move_id.l10n_cl_dte_folio", string="Folio")
+    picking_id = fields.Many2one("stock.picking", string="Transfer", readonly=True, index="btree_not_null",
+                                 help="The delivery whose dispatch guide (52) this case issued.")
+    folio = fields.Integer(compute="_compute_dte", string="Folio")
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount_total = fields.Monetary(string="Total (Odoo)", readonly=True)
     engine_total = fields.Monetary(string="Total (SII rules)", readonly=True,
@@ -279,15 +284,30 @@ class L10nClDteCertificationCase(models.Model):
     difference = fields.Monetary(compute="_compute_difference", string="Difference",
                                  help="Total (Odoo) minus Total (SII rules): zero when the document follows them.")
     mismatch = fields.Text(readonly=True, help="Where the issued document differs from the SII's rules.")
-    dte_status = fields.Selection(related="move_id.l10n_cl_dte_status", string="SII Status")
-    sii_message = fields.Text(related="move_id.l10n_cl_dte_sii_message", string="SII Answer")
+    # Of the record the case issued: an invoice or note, or a transfer's guía.
+    dte_status = fields.Selection(DTE_STATES, compute="_compute_dte", string="SII Status")
+    sii_message = fields.Text(compute="_compute_dte", string="SII Answer")
 
     @api.depends("case_ref")
     def _compute_display_name(self):
         for case in self:
             case.display_name = f"CASO {case.case_ref}"
 
-    @api.depends("move_id", "amount_total", "engine_total")
+    @api.depends("move_id.l10n_cl_dte_folio", "move_id.l10n_cl_dte_status", "move_id.l10n_cl_dte_sii_message",
+                 "picking_id.l10n_cl_dte_folio", "picking_id.l10n_cl_dte_status", "picking_id.l10n_cl_dte_sii_message")
+    def _compute_dte(self):
+        for case in self:
+            record = case._l10n_cl_dte_issued()
+            case.folio = record.l10n_cl_dte_folio
+            case.dte_status = record.l10n_cl_dte_status
+            case.sii_message = record.l10n_cl_dte_sii_message
+
+    def _l10n_cl_dte_issued(self):
+        """The record this case issued: its invoice or note, or its transfer (a guía); empty if none yet."""
+        self.ensure_one()
+        return self.move_id or self.picking_id
+
+    @api.depends("move_id", "picking_id", "amount_total", "engine_total")
     def _compute_difference(self):
         for case in self:
-            case.difference = case.amount_total - case.engine_total if case.move_id else 0.0
+            case.difference = case.amount_total - case.engine_total if case._l10n_cl_dte_issued() else 0.0

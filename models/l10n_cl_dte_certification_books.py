@@ -5,8 +5,9 @@ The documents of a set go to the SII as any issued document does (the same
 its answers recorded on the envelope and the documents, then polled by the
 same cron). The books are the engine's (:mod:`sii_engine.certification.books`):
 the sales book (IEV) of the documents the basic set issued, read from their
-signed DTEs — what the SII received — and the purchase book (IEC) of the
-purchase set's entries with its special rules; each is signed with the
+signed DTEs — what the SII received —, the purchase book (IEC) of the
+purchase set's entries with its special rules, and the book of guías of the
+guía set's deliveries (:mod:`.l10n_cl_dte_certification_guias`); each is signed with the
 company's certificate, uploaded through the company's SII client and its
 status asked (by the button, and by the envelopes' polling cron) until the SII
 has processed it.
@@ -19,7 +20,7 @@ from odoo.exceptions import UserError
 
 from ..sii_engine import xmlutil
 from ..sii_engine.certification import books as engine_books
-from ..sii_engine.certification import setfile
+from ..sii_engine.certification import guide_book, setfile
 from ..sii_engine.errors import SiiEngineError
 from ..sii_engine.transport import TransportError
 from .engine_errors import engine_error_message
@@ -27,6 +28,7 @@ from .l10n_cl_dte_certification import ISSUED_KINDS
 from .l10n_cl_dte_sii_document import attach_xml
 
 BOOK_KIND = "LibroCompraVenta"
+UPLOAD_KINDS = {setfile.LIBRO_GUIAS: guide_book.BOOK_ID}  # the others are a LibroCompraVenta
 BOOK_ACCEPTED = "EPR"  # a processed book; any other final code refuses it
 
 
@@ -40,23 +42,24 @@ class L10nClDteCertification(models.Model):
         self.ensure_one()
         self._l10n_cl_dte_check_environment()
         cases = self.case_ids.filtered(lambda case: case.set_id.kind in ISSUED_KINDS)
-        if not cases.move_id:
+        if not cases.move_id and not cases.picking_id:
             raise UserError(_("Issue the set's documents first."))
         if wrong := cases.filtered("mismatch"):
             raise UserError(_("These cases differ from the SII's rules and are not sent: %s",
                               ", ".join(wrong.mapped("display_name"))))
         for test_set in self.set_ids.filtered(lambda s: s.kind in ISSUED_KINDS):
-            moves = test_set.case_ids.move_id.filtered(lambda m: m.l10n_cl_dte_status in ("to_send", "send_failed"))
-            if moves:
-                moves.action_l10n_cl_dte_send()
+            # Invoices and notes, or a guía set's transfers: each model through its own "send now".
+            for records in (test_set.case_ids.move_id, test_set.case_ids.picking_id):
+                if records := records.filtered(lambda r: r.l10n_cl_dte_status in ("to_send", "send_failed")):
+                    records.action_l10n_cl_dte_send()
         return True
 
     def action_check_status(self):
         """Ask the SII now about the sets' envelopes and the books sent."""
         self.ensure_one()
-        moves = self.case_ids.move_id.filtered(lambda m: m.l10n_cl_dte_status == "sent")
-        if moves:
-            moves.action_l10n_cl_dte_check_status()
+        for records in (self.case_ids.move_id, self.case_ids.picking_id):
+            if records := records.filtered(lambda r: r.l10n_cl_dte_status == "sent"):
+                records.action_l10n_cl_dte_check_status()
         self.set_ids.filtered(lambda s: s.state == "sent")._l10n_cl_dte_book_status()
         return True
 
@@ -80,14 +83,22 @@ class L10nClDteCertificationSet(models.Model):
     _inherit = "l10n_cl_dte.certification.set"
 
     def _l10n_cl_dte_build_book(self, engine_set):
-        """Build and sign this book set's ``LibroCompraVenta``; keep it as the signed book to send."""
+        """Build and sign this book set's ``LibroCompraVenta`` (or ``LibroGuia``); keep it as the signed book
+        to send."""
         self.ensure_one()
         workspace = self.certification_id
         company = workspace.company_id
         certificate = self.env["l10n_cl_dte.certificate"]._l10n_cl_dte_signing_certificate(company)
         engine_certificate = certificate._l10n_cl_dte_engine_certificate()
         date = workspace.issue_date or fields.Date.context_today(self)
-        if self.kind == setfile.LIBRO_VENTAS:
+        common = {
+            "issuer_rut": company.vat, "sender_rut": engine_certificate.holder_rut, "period": date.strftime("%Y-%m"),
+            "resolution_date": company.l10n_cl_dte_resolution_date or date,
+            "resolution_number": company.l10n_cl_dte_resolution_number or 0, "certificate": engine_certificate,
+        }
+        if self.kind == setfile.LIBRO_GUIAS:
+            operation = guide_book.BOOK_ID
+        elif self.kind == setfile.LIBRO_VENTAS:
             operation, factor = engine_books.VENTA, None
             entries = self._l10n_cl_dte_sales_entries()
         else:
@@ -97,13 +108,11 @@ class L10nClDteCertificationSet(models.Model):
             entries = engine_books.purchase_entries(engine_set, date=date, supplier_rut=workspace.partner_id.vat,
                                                     supplier_name=workspace.partner_id.name or "")
         try:
-            xml = engine_books.build_book(
-                operation, entries, issuer_rut=company.vat, sender_rut=engine_certificate.holder_rut,
-                period=date.strftime("%Y-%m"),
-                resolution_date=company.l10n_cl_dte_resolution_date or date,
-                resolution_number=company.l10n_cl_dte_resolution_number or 0,
-                notification_folio=self.attention, certificate=engine_certificate, proportionality_factor=factor,
-            )
+            if self.kind == setfile.LIBRO_GUIAS:
+                xml = self._l10n_cl_dte_guide_book(engine_set, date, common)
+            else:
+                xml = engine_books.build_book(operation, entries, notification_folio=self.attention,
+                                              proportionality_factor=factor, **common)
         except SiiEngineError as error:
             raise UserError(_("%(book)s cannot be built: %(reason)s", book=self.display_name,
                               reason=engine_error_message(self.env, error))) from None
@@ -144,7 +153,7 @@ class L10nClDteCertificationSet(models.Model):
         for book in self:
             client = book.company_id._l10n_cl_dte_sii_client()
             try:
-                receipt = client.upload_envelope(book.book_attachment_id.raw, BOOK_KIND)
+                receipt = client.upload_envelope(book.book_attachment_id.raw, UPLOAD_KINDS.get(book.kind, BOOK_KIND))
             except (TransportError, SiiEngineError) as error:
                 book.sii_message = engine_error_message(self.env, error)
                 continue
@@ -156,7 +165,7 @@ class L10nClDteCertificationSet(models.Model):
         for book in self:
             try:
                 client = book.company_id._l10n_cl_dte_sii_client()
-                status = client.envelope_status(book.track_id, BOOK_KIND)
+                status = client.envelope_status(book.track_id, UPLOAD_KINDS.get(book.kind, BOOK_KIND))
             except UserError as error:
                 book.sii_message = str(error)
                 continue
@@ -175,12 +184,14 @@ class L10nClDteCertificationSet(models.Model):
 
 
 def _book_totals(xml):
-    """The book's summary per document type, as one line each (what the report lists)."""
+    """The book's summary per document type (a book of guías: its period's counts, then per kind of
+    transfer), as one line each (what the report lists)."""
     root = xmlutil.parse(xml)
     lines = []
-    for totals in root.iter("{%s}TotalesPeriodo" % xmlutil.SII_NS):
+    for totals in root.iter(*(f"{{{xmlutil.SII_NS}}}{tag}" for tag in ("TotalesPeriodo", "ResumenPeriodo", "TotTraslado"))):
         values = {child.tag.split("}")[1]: child.text for child in totals if len(child) == 0}
-        lines.append(" ".join(f"{tag} {value}" for tag, value in values.items()))
+        if values:  # a LibroCompraVenta's ResumenPeriodo only holds its TotalesPeriodo
+            lines.append(" ".join(f"{tag} {value}" for tag, value in values.items()))
     return "\n".join(lines)
 
 

@@ -91,16 +91,19 @@ class L10nClDteCertificationSet(models.Model):
             case = cases.get(engine_case.case_id)
             if case is None:
                 raise UserError(_("The set file changed since it was read: read it again."))
-            if not case.move_id:
+            if not case._l10n_cl_dte_issued():
                 try:
                     planned = engine_issue.case_document(engine_case, 0, issue_date, issuer, receiver, earlier)
                 except SiiEngineError as error:
                     raise UserError(_("CASO %(case)s cannot be issued: %(reason)s", case=case.case_ref,
                                       reason=engine_error_message(self.env, error))) from None
-                case.move_id = case._l10n_cl_dte_create_move(planned, issue_date)
-                case.move_id.action_post()
-            move = case.move_id
-            document = engine_issue.case_document(engine_case, move.l10n_cl_dte_folio, move.l10n_cl_dte_date,
+                if planned.document_type == codes.GUIA_DESPACHO:
+                    case.picking_id = case._l10n_cl_dte_issue_guia(engine_case, planned)
+                else:
+                    case.move_id = case._l10n_cl_dte_create_move(planned, issue_date)
+                    case.move_id.action_post()
+            record = case._l10n_cl_dte_issued()
+            document = engine_issue.case_document(engine_case, record.l10n_cl_dte_folio, record.l10n_cl_dte_date,
                                                   issuer, receiver, earlier)
             earlier[engine_case.case_id] = document
             case._l10n_cl_dte_compare(compute_totals(document))
@@ -190,8 +193,8 @@ class L10nClDteCertificationCase(models.Model):
     def _l10n_cl_dte_compare(self, totals):
         """Record the issued DTE's totals beside the engine's, and any difference between them."""
         self.ensure_one()
-        move = self.move_id
-        issued = xmlutil.find(xmlutil.parse(move.l10n_cl_dte_file_id.raw), "Documento/Encabezado/Totales")
+        record = self._l10n_cl_dte_issued()
+        issued = xmlutil.find(xmlutil.parse(record.l10n_cl_dte_file_id.raw), "Documento/Encabezado/Totales")
         differences = []
         for tag, attribute in COMPARED_TOTALS:
             odoo_value = Decimal(xmlutil.findtext(issued, tag) or 0)
@@ -200,7 +203,8 @@ class L10nClDteCertificationCase(models.Model):
                 differences.append(_("%(tag)s: %(odoo)s in the document, %(engine)s by the SII's rules",
                                      tag=tag, odoo=odoo_value, engine=engine_value))
         self.write({
-            "amount_total": move.amount_total,
+            # A guía has no accounting entry: its total is the one it states.
+            "amount_total": self.move_id.amount_total if self.move_id else float(xmlutil.findtext(issued, "MntTotal")),
             "engine_total": float(totals.total),
             "mismatch": "\n".join(differences) or False,
         })

@@ -32,13 +32,14 @@ REFERENCE_CODES = [
 
 
 class L10nClDteReference(models.Model):
-    """A document an electronic document refers to (``<Referencia>``)."""
+    """A document an electronic document refers to (``<Referencia>``): of an invoice or of a transfer's guía."""
 
     _name = "l10n_cl_dte.reference"
     _description = "DTE Reference"
     _order = "sequence, id"
 
-    move_id = fields.Many2one("account.move", required=True, ondelete="cascade", index=True)
+    move_id = fields.Many2one("account.move", ondelete="cascade", index="btree_not_null")
+    picking_id = fields.Many2one("stock.picking", string="Transfer", ondelete="cascade", index="btree_not_null")
     sequence = fields.Integer(default=10)
     document_type_id = fields.Many2one(
         "l10n_latam.document.type",
@@ -57,6 +58,11 @@ class L10nClDteReference(models.Model):
             "one_type",
             "CHECK((document_type_id IS NULL) != (other_type IS NULL))",
             "A reference cites either a tax document type or another document, not both or none.",
+        ),
+        (
+            "one_parent",
+            "CHECK((move_id IS NULL) != (picking_id IS NULL))",
+            "A reference belongs to one invoice or one transfer, not both or none.",
         ),
     ]
 

@@ -14,7 +14,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..sii_engine import codes
-from .stock_picking_type import DISPATCH_TYPES, TRANSFER_INDICATORS
+from .stock_picking_type import DISPATCH_TYPES, TRANSFER_INDICATORS, VALUATIONS
 
 GUIA_XMLID = "l10n_cl.dc_gd_dte"
 INTERNAL_TRANSFER = "5"
@@ -38,6 +38,14 @@ class StockPicking(models.Model):
         DISPATCH_TYPES, string="Dispatch Type", compute="_compute_l10n_cl_dte_guia_settings",
         store=True, readonly=False, precompute=True,
     )
+    l10n_cl_dte_valuation = fields.Selection(
+        VALUATIONS, string="Guide Prices", compute="_compute_l10n_cl_dte_guia_settings",
+        store=True, readonly=False, precompute=True,
+    )
+    l10n_cl_dte_reference_ids = fields.One2many(
+        "l10n_cl_dte.reference", "picking_id", string="SII References", copy=False,
+        groups="account.group_account_invoice",
+    )
     l10n_cl_dte_vehicle_plate = fields.Char(string="Vehicle Plate", size=8)
     l10n_cl_dte_carrier_vat = fields.Char(string="Carrier RUT")
     l10n_cl_dte_driver_name = fields.Char(string="Driver Name", size=30)
@@ -56,6 +64,7 @@ class StockPicking(models.Model):
         for picking in self:
             picking.l10n_cl_dte_transfer_indicator = picking.picking_type_id.l10n_cl_dte_transfer_indicator
             picking.l10n_cl_dte_dispatch_type = picking.picking_type_id.l10n_cl_dte_dispatch_type
+            picking.l10n_cl_dte_valuation = picking.picking_type_id.l10n_cl_dte_valuation
 
     @api.model
     def _l10n_cl_dte_issued_condition(self, alias):
@@ -143,4 +152,4 @@ class StockPicking(models.Model):
     def _l10n_cl_dte_valuation(self):
         if self.l10n_cl_dte_transfer_indicator == INTERNAL_TRANSFER:
             return "none"  # the company moves its own goods: nothing is sold
-        return self.picking_type_id.l10n_cl_dte_valuation or "none"
+        return self.l10n_cl_dte_valuation or "none"

@@ -1,8 +1,8 @@
 """How a done transfer becomes the engine's guía de despacho :class:`~sii_engine.document.Document`.
 
 Each move is a detail line with the quantity done. Valued guías take their
-prices from the move's sale order line (when ``sale_stock`` links them) or
-from the product's sale price and taxes, turned into the SII's lines by the
+prices from the price stated on the move, the move's sale order line (when
+``sale_stock`` links them) or the product's sale price, with its taxes, turned into the SII's lines by the
 engine's line formula like an invoice's; unvalued ones state quantities only.
 """
 
@@ -37,6 +37,9 @@ class StockPicking(models.Model):
             receiver=self._l10n_cl_dte_guia_receiver()._l10n_cl_dte_receiver(),
             lines=lines,
             global_adjustments=adjustments,
+            # sudo: the warehouse worker who validates issues the references set on the transfer.
+            references=[reference._l10n_cl_dte_engine_reference()
+                        for reference in self.sudo().l10n_cl_dte_reference_ids],
             transfer_indicator=int(self.l10n_cl_dte_transfer_indicator),
             dispatch_type=int(self.l10n_cl_dte_dispatch_type) if self.l10n_cl_dte_dispatch_type else None,
             transport=engine_document.Transport(
@@ -61,7 +64,10 @@ class StockPicking(models.Model):
 
     def _l10n_cl_dte_valued_line(self, move, valuation):
         sale_line = move.sale_line_id if valuation == "sale_order" and "sale_line_id" in move._fields else None
-        if sale_line:
+        if move.l10n_cl_dte_price_unit:
+            price_unit, discount, uom, quantity = move.l10n_cl_dte_price_unit, 0.0, move.product_uom, move.quantity
+            taxes = move.product_id.taxes_id.filtered(lambda tax: tax.company_id == self.company_id)
+        elif sale_line:
             price_unit, discount, taxes = sale_line.price_unit, sale_line.discount, sale_line.tax_id
             quantity = move.product_uom._compute_quantity(move.quantity, sale_line.product_uom)
             uom = sale_line.product_uom

@@ -29,3 +29,4 @@ from . import test_reception_security
 from . import test_certification
 from . import test_certification_exchange
 from . import test_certification_purchase
+from . import test_certification_guias

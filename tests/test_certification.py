@@ -51,7 +51,8 @@ class TestCertification(TestClDteCommon, HttpCase):
         cls.doc_46.active = True
         cls.purchase_journal = cls.company_data["default_journal_purchase"]
         cls.purchase_journal.l10n_latam_use_documents = True
-        for document_type in (cls.doc_33, cls.doc_34, cls.doc_46, cls.doc_56, cls.doc_61):
+        for document_type in (cls.doc_33, cls.doc_34, cls.doc_46, cls.doc_56, cls.doc_61,
+                              cls.env.ref("l10n_cl.dc_gd_dte")):
             cls.load_caf(document_type, 1, 50)
         cls.set_data = REAL_SET.read_bytes()
         # wkhtmltopdf fetches the report's CSS from this test's HTTP server.
@@ -72,7 +73,8 @@ class TestCertification(TestClDteCommon, HttpCase):
 
     def poll(self, workspace, rounds=6):
         for _round in range(rounds):
-            workspace.case_ids.move_id.l10n_cl_dte_envelope_id.write(
+            (workspace.case_ids.move_id.l10n_cl_dte_envelope_id | workspace.case_ids.picking_id.l10n_cl_dte_envelope_id
+             ).write(
                 {"next_poll_at": fields.Datetime.now() - timedelta(seconds=1)})
             workspace.action_check_status()
             waiting = workspace.case_ids.filtered(lambda case: case.dte_status == "sent")
@@ -154,7 +156,8 @@ class TestCertification(TestClDteCommon, HttpCase):
         envelope = cases.move_id.l10n_cl_dte_envelope_id
         self.assertEqual(len(envelope), 1)
         self.assertEqual(basic.envelope_id, envelope)
-        self.assertEqual(self.sii.upload_count(), 2, "one envelope per set: the basic and the factura de compra")
+        self.assertEqual(self.sii.upload_count(), 3,
+                         "one envelope per set: the basic, the factura de compra and the guías' (TestCertificationGuias)")
         self.poll(workspace)
         self.assertEqual(envelope.state, "accepted")
         self.assertEqual(set(cases.mapped("dte_status")), {"accepted"})
@@ -180,12 +183,12 @@ class TestCertification(TestClDteCommon, HttpCase):
         self.assertIn("TotMntTotal", sales.book_totals)
         self.assertEqual(workspace.step, "samples")
 
-        # Step 5: one PDF with every document, then the CEDIBLE copies of the facturas.
-        self.assert_samples(workspace, workspace.case_ids.filtered("move_id"))
+        # Step 5: one PDF with every document, then the CEDIBLE copies of the facturas, then the guías.
+        self.assert_samples(workspace, workspace.case_ids.filtered(lambda case: case._l10n_cl_dte_issued()))
         # Then the exchange (TestCertificationExchange); not done while the file holds sets this workspace
         # does not issue: each is named.
         self.assertEqual(workspace.step, "exchange")
-        for attention in ("4352556", "4352557", "4352558", "4352559"):
+        for attention in ("4352558", "4352559"):
             self.assertIn(attention, workspace.progress)
         self.assertNotIn("4352560", workspace.progress, "the factura de compra set is issued here")
 
@@ -211,20 +214,20 @@ class TestCertification(TestClDteCommon, HttpCase):
         # barcode reader is the TED of the expected document, and verifies with the CAF's key.
         expected = []
         for case in cases:
-            expected += [case.move_id] * (2 if case.document_type_id.code == "33" else 1)
+            expected += [case._l10n_cl_dte_issued()] * (2 if case.document_type_id.code == "33" else 1)
         subprocess.run(["pdftoppm", "-r", "300", "-png", path, os.path.join(workdir, "page")], check=True,
                        timeout=300)
         pages = sorted(name for name in os.listdir(workdir) if name.endswith(".png"))
         self.assertEqual(len(pages), len(expected), "one page per document and per CEDIBLE copy")
-        for page, move in zip(pages, expected, strict=True):
+        for page, record in zip(pages, expected, strict=True):
             with Image.open(os.path.join(workdir, page)) as image:
                 results = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.PDF417)
             self.assertEqual(len(results), 1, page)
             decoded = bytes(results[0].bytes)
-            self.assertEqual(decoded.decode("ISO-8859-1"), move.l10n_cl_dte_ted, page)
+            self.assertEqual(decoded.decode("ISO-8859-1"), record.l10n_cl_dte_ted, page)
             stamp = engine_ted.verify_ted(etree.fromstring(decoded, etree.XMLParser(encoding="iso-8859-1")),
                                           self.authority.trusted_keys())
-            self.assertEqual((stamp.issuer_rut, stamp.data.folio), (COMPANY_RUT, move.l10n_cl_dte_folio))
+            self.assertEqual((stamp.issuer_rut, stamp.data.folio), (COMPANY_RUT, record.l10n_cl_dte_folio))
 
     def test_exempt_invoice_set(self):
         """The set of facturas exentas: exempt lines only, notes correcting amounts and texts, the same rules."""

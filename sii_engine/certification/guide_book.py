@@ -17,8 +17,10 @@ from lxml import etree
 from .. import codes
 from .. import rut as rut_module
 from ..errors import DocumentError
+from ..exchange.content import read_dte
 from ..xmlutil import SII_NS, clean_text
 from .books import VAT_RATE, add, book_root, cover_head, rate_text, sign_book
+from .issue import IssuedCase
 
 SCHEMA = "LibroGuia_v10.xsd"
 BOOK_ID = "LibroGuia"
@@ -34,6 +36,17 @@ class InvoiceReference:
     document_type: int
     folio: int
     date: object  # datetime.date
+
+
+def signed_guide(case_id, dte):
+    """The :class:`~.issue.IssuedCase` of case ``case_id`` read back from its signed ``<DTE>`` element.
+
+    A book states what the SII received: the guía's folio, date, receiver, IndTraslado and
+    declared totals, as its signed DTE has them (read by the exchange's reader), whoever built it.
+    """
+    received = read_dte(dte)
+    # What the book reads of a guía: the document's header and the totals it declared.
+    return IssuedCase(case_id=case_id, document=received, issued=received)
 
 
 def build_guide_book(issued_guides, book_set, *, invoices, issuer_rut, sender_rut, period, resolution_date,

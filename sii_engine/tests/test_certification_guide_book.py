@@ -5,7 +5,7 @@ import datetime
 import pytest
 from lxml import etree
 
-from sii_engine import schema, signature
+from sii_engine import schema, signature, xmlutil
 from sii_engine.certification import guide_book, setfile
 from sii_engine.errors import DocumentError
 from sii_engine.tests.conftest import HOLDER_RUT, ISSUER_RUT
@@ -74,3 +74,11 @@ def test_invoiced_guide_needs_its_invoice(guides, sets, certificate):
         _book(guides, sets[setfile.LIBRO_GUIAS], certificate, {})
     with pytest.raises(DocumentError, match="type 52"):
         _book([], sets[setfile.LIBRO_GUIAS], certificate, {2: INVOICE})
+
+
+def test_book_of_the_signed_guides_is_the_same_book(guides, sets, certificate):
+    """Read back from their signed DTEs (what the SII received), the guías make the very same book."""
+    read_back = [guide_book.signed_guide(case.case_id, xmlutil.parse(case.issued.xml)) for case in guides]
+    assert [(case.folio, case.document.transfer_indicator) for case in read_back] == [(11, 5), (12, 1), (13, 1)]
+    book_set = sets[setfile.LIBRO_GUIAS]
+    assert _book(read_back, book_set, certificate, {2: INVOICE}) == _book(guides, book_set, certificate, {2: INVOICE})
