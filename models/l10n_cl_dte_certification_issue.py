@@ -190,11 +190,16 @@ class L10nClDteCertificationCase(models.Model):
         return {**target._l10n_cl_dte_reference_values(code=str(reference.code), reason=reference.reason),
                 "sequence": 2}
 
+    def _l10n_cl_dte_issued_totals(self):
+        """The ``Totales`` of the DTE issued for this case, as signed (what the SII receives)."""
+        self.ensure_one()
+        raw = self._l10n_cl_dte_issued().l10n_cl_dte_file_id.raw
+        return xmlutil.find(xmlutil.parse(raw), "Documento/Encabezado/Totales")
+
     def _l10n_cl_dte_compare(self, totals):
         """Record the issued DTE's totals beside the engine's, and any difference between them."""
         self.ensure_one()
-        record = self._l10n_cl_dte_issued()
-        issued = xmlutil.find(xmlutil.parse(record.l10n_cl_dte_file_id.raw), "Documento/Encabezado/Totales")
+        issued = self._l10n_cl_dte_issued_totals()
         differences = []
         for tag, attribute in COMPARED_TOTALS:
             odoo_value = Decimal(xmlutil.findtext(issued, tag) or 0)

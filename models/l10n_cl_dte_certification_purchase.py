@@ -127,7 +127,7 @@ class L10nClDteCertificationCase(models.Model):
     def _l10n_cl_dte_compare(self, totals):
         """Besides the totals, the retained and additional taxes (``ImptoReten``) by code and amount."""
         super()._l10n_cl_dte_compare(totals)
-        issued = xmlutil.find(xmlutil.parse(self.move_id.l10n_cl_dte_file_id.raw), "Documento/Encabezado/Totales")
+        issued = self._l10n_cl_dte_issued_totals()
         in_document = {int(xmlutil.findtext(tax, "TipoImp")): Decimal(xmlutil.findtext(tax, "MontoImp") or 0)
                        for tax in xmlutil.children(issued, "ImptoReten")}
         by_rules = {code: amount for code, _rate, amount in totals.additional_taxes}
