@@ -309,8 +309,9 @@ class L10nClDteCertificationSimulation(models.Model):
     partner_id = fields.Many2one(related="move_id.partner_id", string="Customer")
     document_type_id = fields.Many2one(related="move_id.l10n_latam_document_type_id", string="Document Type")
     folio = fields.Integer(related="move_id.l10n_cl_dte_folio", string="Folio")
-    currency_id = fields.Many2one(related="move_id.currency_id")
-    amount_total = fields.Monetary(related="move_id.amount_total", string="Total")
+    currency_id = fields.Many2one(related="move_id.company_currency_id")
+    # Signed: a credit note counts against the invoices in the simulation's total.
+    amount_total = fields.Monetary(related="move_id.amount_total_signed", string="Total")
     state = fields.Selection(related="move_id.state", string="Status")
     dte_status = fields.Selection(related="move_id.l10n_cl_dte_status", string="SII Status")
     track_id = fields.Char(related="move_id.l10n_cl_dte_track_id", string="SII Track ID")
