@@ -90,6 +90,13 @@ class L10nClDteCertification(models.Model):
                "neither. Correct them with a note, or remove them and issue others.")),
         ]
         left += [("simulation", message % len(found)) for found, message in counts if found]
+        envelopes = lines.move_id.l10n_cl_dte_envelope_id
+        if len(envelopes) > 1:
+            # The SII checks one envío of the simulation: documents sent later went apart.
+            left.append(("simulation", _(
+                "The simulation's documents went to the SII in %(count)s envelopes (track IDs %(tracks)s): the SII "
+                "asks for one. Remove the documents sent apart, or prepare the simulation again.",
+                count=len(envelopes), tracks=", ".join(envelopes.sorted("id").mapped(lambda e: e.track_id or "?")))))
         return left
 
     # --- preparing the drafts ------------------------------------------------------------
@@ -188,7 +195,8 @@ class L10nClDteCertification(models.Model):
         recent = self.env["account.move"].search([
             ("company_id", "=", self.company_id.id), ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
             ("invoice_date", ">=", since), ("commercial_partner_id", "in", customers.ids),
-            # The set's cases are no sales.
+            # Invoices, not the notes on them (a debit note is an out_invoice too); the set's cases are no sales.
+            ("l10n_latam_document_type_id.code", "not in", [str(code) for code in codes.NOTE_TYPES]),
             ("id", "not in", self.case_ids.move_id.ids),
         ], order="invoice_date desc, id desc", limit=count)
         plans = []

@@ -224,6 +224,15 @@ class TestCertificationSimulation(TestClDteCommon):
         self.assertIn("1 documents of the simulation were rejected or accepted with objections",
                       "\n".join(self.simulation_left(workspace)))
         self.assertEqual(workspace.step, "simulation")
+        # A document added once the simulation was sent goes in an envelope of its own: the SII asks for one.
+        (workspace.simulation_ids - line).unlink()
+        later = self.make_invoice(partner=self.customers[1], invoice_date=fields.Date.today())
+        workspace.simulation_ids = [Command.create({"move_id": later.id})]
+        workspace.action_simulation_send()
+        tracks = workspace.simulation_ids.move_id.l10n_cl_dte_envelope_id.sorted("id").mapped("track_id")
+        self.assertEqual(len(tracks), 2)
+        self.assertIn(f"went to the SII in 2 envelopes (track IDs {tracks[0]}, {tracks[1]})",
+                      "\n".join(self.simulation_left(workspace)))
 
     def test_set_reference_is_refused(self):
         """Simulation documents are not test cases: a SET reference stops the whole simulation."""
