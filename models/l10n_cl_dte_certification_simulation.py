@@ -135,6 +135,11 @@ class L10nClDteCertification(models.Model):
         notes = [code for code in ("61", "56") if code in types]
         exempt_count = (1 if can_33 else MIN_DOCUMENTS - len(notes)) if can_34 else 0
         invoice_count = MIN_DOCUMENTS - len(notes) - exempt_count if can_33 else 0
+        needed = {"33": invoice_count, "34": exempt_count, **dict.fromkeys(notes, 1)}
+        if short := [code for code, count in needed.items() if count > types.get(code, 0)]:
+            raise UserError("\n".join(self.env._(
+                "The CAFs of type %(type)s have %(left)s folios left; the simulation needs %(needed)s: load a CAF "
+                "with more folios.", type=code, left=types.get(code, 0), needed=needed[code]) for code in short))
         plans = self._l10n_cl_dte_simulation_invoice_plans(invoice_count, known_customers, taxed)
         plans += self._l10n_cl_dte_simulation_generated_plans("34", exempt_count, customers, exempt, offset=len(plans))
         moves = self.env["account.move"]
@@ -150,12 +155,13 @@ class L10nClDteCertification(models.Model):
         return True
 
     def _l10n_cl_dte_simulation_types(self):
-        """The codes of the documents the company has CAF folios left for."""
+        """``{code: folios left}`` of the documents the company has CAF folios left for."""
         types = self.env["l10n_latam.document.type"].search([
             ("country_id.code", "=", "CL"), ("code", "in", SIMULATION_TYPES)])
         caf = self.env["l10n_cl_dte.caf"]
-        return {document_type.code for document_type in types
-                if caf._l10n_cl_dte_remaining(self.company_id, document_type) > 0}
+        left = {document_type.code: caf._l10n_cl_dte_remaining(self.company_id, document_type)
+                for document_type in types}
+        return {code: count for code, count in left.items() if count > 0}
 
     def _l10n_cl_dte_simulation_customers(self):
         """The company's Chilean customers a factura can go to (RUT, giro, address), most invoiced first."""
@@ -195,8 +201,10 @@ class L10nClDteCertification(models.Model):
         recent = self.env["account.move"].search([
             ("company_id", "=", self.company_id.id), ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
             ("invoice_date", ">=", since), ("commercial_partner_id", "in", customers.ids),
-            # Invoices, not the notes on them (a debit note is an out_invoice too); the set's cases are no sales.
-            ("l10n_latam_document_type_id.code", "not in", [str(code) for code in codes.NOTE_TYPES]),
+            # Taxed invoices (what these plans are), not notes (a debit note is an out_invoice too) nor exempt
+            # or export invoices; the set's cases are no sales.
+            ("l10n_latam_document_type_id.code", "not in",
+             [str(code) for code in codes.NOTE_TYPES | codes.EXEMPT_TYPES]),
             ("id", "not in", self.case_ids.move_id.ids),
         ], order="invoice_date desc, id desc", limit=count)
         plans = []

@@ -171,6 +171,14 @@ class TestCertificationSimulation(TestClDteCommon):
         ]).write({"active": False})
         self.assert_refused(workspace, "Load a CAF for facturas (33)")
 
+    def test_refused_with_too_few_folios(self):
+        workspace = self.make_workspace()
+        self.env["l10n_cl_dte.caf"].search([
+            ("company_id", "=", self.company.id), ("document_type_id", "=", self.doc_33.id),
+        ]).write({"active": False})
+        self.load_caf(self.doc_33, 101, 103)
+        self.assert_refused(workspace, "The CAFs of type 33 have 3 folios left; the simulation needs 7")
+
     def test_issue_send_accepted(self):
         workspace = self.make_workspace()
         workspace.action_simulation_prepare()
