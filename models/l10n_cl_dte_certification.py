@@ -48,6 +48,7 @@ STEPS = [
     ("samples", "5. Printed samples"),
     ("exchange", "6. Exchange"),
     ("others", "7. Sets not issued here"),
+    ("simulation", "8. Simulation"),
     ("done", "Done"),
 ]
 

@@ -30,3 +30,4 @@ from . import test_certification
 from . import test_certification_exchange
 from . import test_certification_purchase
 from . import test_certification_guias
+from . import test_certification_simulation

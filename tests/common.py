@@ -78,6 +78,12 @@ class TestClDteCommon(SimulatorRequestsMixin, AccountTestInvoicingCommon):
             cls.env, company or cls.company, authority or cls.authority, document_type.code, first, last, rut=rut
         )
 
+    @classmethod
+    def load_invoice_cafs(cls, first=1, last=50):
+        """CAFs for the facturas (33), facturas exentas (34) and their notes (56, 61)."""
+        for document_type in (cls.doc_33, cls.doc_34, cls.doc_56, cls.doc_61):
+            cls.load_caf(document_type, first, last)
+
     def make_account_manager(self, login):
         """An accounting manager of the company: who the SII alerts go to."""
         return self.env["res.users"].create({

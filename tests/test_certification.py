@@ -255,8 +255,9 @@ class TestCertification(TestClDteCommon, HttpCase):
         self.assertEqual(workspace.step, "samples")
         attachment = self.env["ir.attachment"].create({"name": "samples.pdf", "raw": b"%PDF"})
         workspace.write({"samples_attachment_id": attachment.id, "exchange_result_attachment_id": attachment.id})
-        self.assertEqual((workspace.step, workspace.progress), ("done", "Nothing: the set is complete."),
-                         "the file holds only this set: nothing is left")
+        # The file holds only this set: what is left is the simulation (TestCertificationSimulation).
+        self.assertEqual([step for step, _text in workspace._l10n_cl_dte_what_is_left()], ["simulation"])
+        self.assertEqual(workspace.step, "simulation")
 
     def test_a_case_that_differs_from_the_rules_is_not_sent(self):
         workspace = self.make_workspace(EXEMPT_SET.read_bytes())
