@@ -50,6 +50,7 @@
         "views/account_move_reception_views.xml",
         "views/fetchmail_server_views.xml",
         "views/l10n_cl_dte_certification_views.xml",
+        "views/l10n_cl_dte_certification_boletas_views.xml",
         "views/menus.xml",
         "report/report_dte_stamp.xml",
         "report/report_invoice.xml",

@@ -37,7 +37,7 @@ SET_KINDS = [
     (setfile.BOLETA, "Boletas"),
 ]
 # The sets whose cases this workspace issues as Odoo records, and the books it builds.
-ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA)
+ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA, setfile.BOLETA)
 BOOK_KINDS = (setfile.LIBRO_VENTAS, setfile.LIBRO_COMPRAS)
 STEPS = [
     ("upload", "1. Set file"),

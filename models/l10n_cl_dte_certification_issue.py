@@ -64,11 +64,11 @@ class L10nClDteCertification(models.Model):
         if problems:
             raise UserError("\n".join(problems))
 
-    def _l10n_cl_dte_vat_tax(self):
+    def _l10n_cl_dte_vat_tax(self, price_include=False):
         return self.env["account.tax"].search([
             *self.env["account.tax"]._check_company_domain(self.company_id),
             ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", VAT_SII_CODE), ("amount", "=", 19),
-            ("price_include", "=", False),
+            ("price_include", "=", price_include),
         ], limit=1)
 
 
@@ -89,17 +89,21 @@ class L10nClDteCertificationSet(models.Model):
                 raise UserError(_("The set file changed since it was read: read it again."))
             if not case.move_id:
                 try:
-                    planned = engine_issue.case_document(engine_case, 0, issue_date, issuer, receiver, earlier)
+                    planned = self._l10n_cl_dte_case_document(engine_case, 0, issue_date, issuer, receiver, earlier)
                 except SiiEngineError as error:
                     raise UserError(_("CASO %(case)s cannot be issued: %(reason)s", case=case.case_ref,
                                       reason=engine_error_message(self.env, error))) from None
                 case.move_id = case._l10n_cl_dte_create_move(planned, issue_date)
                 case.move_id.action_post()
             move = case.move_id
-            document = engine_issue.case_document(engine_case, move.l10n_cl_dte_folio, move.l10n_cl_dte_date,
-                                                  issuer, receiver, earlier)
+            document = self._l10n_cl_dte_case_document(engine_case, move.l10n_cl_dte_folio, move.l10n_cl_dte_date,
+                                                       issuer, receiver, earlier)
             earlier[engine_case.case_id] = document
             case._l10n_cl_dte_compare(compute_totals(document))
+
+    def _l10n_cl_dte_case_document(self, engine_case, folio, issue_date, issuer, receiver, earlier):
+        """The engine's document of one case of this set (a set kind may read its cases its own way)."""
+        return engine_issue.case_document(engine_case, folio, issue_date, issuer, receiver, earlier)
 
 
 class L10nClDteCertificationCase(models.Model):
