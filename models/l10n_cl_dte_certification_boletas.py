@@ -27,6 +27,7 @@ from ..sii_engine.certification import setfile
 from ..sii_engine.errors import SiiEngineError
 from ..sii_engine.totals import round_amount
 from .engine_errors import engine_error_message
+from .l10n_cl_dte_certification import ISSUED_KINDS
 
 FINAL_CONSUMER = "l10n_cl.par_cfa"  # the SII's generic receiver of boletas, 66666666-6
 BOLETA_SET_TITLE = "BOLETA ELECTRONICA"
@@ -77,15 +78,23 @@ class L10nClDteCertification(models.Model):
                               "and issue again."))
         return super()._l10n_cl_dte_issue_problems()
 
+    def _l10n_cl_dte_cases_need_customer(self):
+        """The boletas and their notes go to the final consumer: only the other sets need the customer."""
+        return bool(self.set_ids.filtered(lambda s: s.kind in ISSUED_KINDS and s.kind != setfile.BOLETA))
+
 
 class L10nClDteCertificationSet(models.Model):
     _inherit = "l10n_cl_dte.certification.set"
 
+    def _l10n_cl_dte_case_receiver(self):
+        if self.kind != setfile.BOLETA:
+            return super()._l10n_cl_dte_case_receiver()
+        return self.env.ref(FINAL_CONSUMER)._l10n_cl_dte_receiver()
+
     def _l10n_cl_dte_case_document(self, engine_case, folio, issue_date, issuer, receiver, earlier):
         if self.kind != setfile.BOLETA:
             return super()._l10n_cl_dte_case_document(engine_case, folio, issue_date, issuer, receiver, earlier)
-        return engine_boletas.case_document(engine_case, folio, issue_date, issuer,
-                                            self.env.ref(FINAL_CONSUMER)._l10n_cl_dte_receiver(), earlier,
+        return engine_boletas.case_document(engine_case, folio, issue_date, issuer, receiver, earlier,
                                             self.attention)
 
 

@@ -55,7 +55,7 @@ class L10nClDteCertification(models.Model):
 
     def _l10n_cl_dte_issue_problems(self):
         problems = []
-        if not self.partner_id:
+        if not self.partner_id and self._l10n_cl_dte_cases_need_customer():
             problems.append(_("Choose the customer of the cases."))
         if not self.journal_id:
             problems.append(_("Choose the sales journal of the cases."))
@@ -63,6 +63,10 @@ class L10nClDteCertification(models.Model):
             problems.append(_("The company has no sales VAT tax of 19 percent (price excluded) in its chart of accounts."))
         if problems:
             raise UserError("\n".join(problems))
+
+    def _l10n_cl_dte_cases_need_customer(self):
+        """Whether the sets to issue have a customer: the workspace's (a set kind may sell to another)."""
+        return True
 
     def _l10n_cl_dte_vat_tax(self, price_include=False):
         return self.env["account.tax"].search([
@@ -80,7 +84,7 @@ class L10nClDteCertificationSet(models.Model):
         self.ensure_one()
         workspace = self.certification_id
         issuer = workspace.company_id._l10n_cl_dte_engine_issuer()
-        receiver = workspace.partner_id._l10n_cl_dte_receiver()
+        receiver = self._l10n_cl_dte_case_receiver()
         cases = {case.case_ref: case for case in self.case_ids}
         earlier = {}  # case id → the engine's document of that case, with the folio Odoo gave it
         for engine_case in engine_set.cases:
@@ -100,6 +104,10 @@ class L10nClDteCertificationSet(models.Model):
                                                        issuer, receiver, earlier)
             earlier[engine_case.case_id] = document
             case._l10n_cl_dte_compare(compute_totals(document))
+
+    def _l10n_cl_dte_case_receiver(self):
+        """The engine's receiver of this set's documents: the customer of the cases."""
+        return self.certification_id.partner_id._l10n_cl_dte_receiver()
 
     def _l10n_cl_dte_case_document(self, engine_case, folio, issue_date, issuer, receiver, earlier):
         """The engine's document of one case of this set (a set kind may read its cases its own way)."""

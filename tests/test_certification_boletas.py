@@ -180,6 +180,23 @@ class TestCertificationBoletas(TestClDteCommon, HttpCase):
             workspace.action_read_set()
         self.assertFalse(workspace.set_ids, "nothing of a refused set is kept")
 
+    def test_the_boleta_set_alone_needs_no_customer(self):
+        """Its documents go to the final consumer: the customer of the other sets is not asked for."""
+        workspace = self.make_workspace()
+        workspace.partner_id = False
+        workspace.action_read_set()
+        workspace.action_issue()
+        self.assertEqual(workspace.case_ids.move_id.partner_id, self.env.ref("l10n_cl.par_cfa"))
+        self.assertTrue(all(workspace.case_ids.mapped("folio")))
+        # With the main set as well, its cases need their customer: nothing is issued without it.
+        workspace.unlink()
+        both = self.make_workspace()
+        both.write({"set_file": base64.b64encode(test_certification.EXEMPT_SET.read_bytes()), "partner_id": False})
+        both.action_read_set()
+        with self.assertRefused(UserError, "customer of the cases"):
+            both.action_issue()
+        self.assertFalse(both.case_ids.move_id)
+
     def test_main_set_and_boleta_set_together(self):
         workspace = self.make_workspace()
         workspace.set_file = base64.b64encode(test_certification.EXEMPT_SET.read_bytes())
