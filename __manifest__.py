@@ -51,6 +51,7 @@
         "views/fetchmail_server_views.xml",
         "views/l10n_cl_dte_certification_views.xml",
         "views/l10n_cl_dte_certification_simulation_views.xml",
+        "views/l10n_cl_dte_certification_boletas_views.xml",
         "views/menus.xml",
         "report/report_dte_stamp.xml",
         "report/report_invoice.xml",

@@ -38,7 +38,7 @@ SET_KINDS = [
     (setfile.BOLETA, "Boletas"),
 ]
 # The sets whose cases this workspace issues as Odoo records, and the books it builds.
-ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA, setfile.FACTURA_COMPRA, setfile.GUIA_DESPACHO)
+ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA, setfile.FACTURA_COMPRA, setfile.GUIA_DESPACHO, setfile.BOLETA)
 BOOK_KINDS = (setfile.LIBRO_VENTAS, setfile.LIBRO_COMPRAS, setfile.LIBRO_GUIAS)
 STEPS = [
     ("upload", "1. Set file"),

@@ -35,19 +35,18 @@ class L10nClDteCertification(models.Model):
     def _default_warehouse(self):
         return self.env["stock.warehouse"].search([("company_id", "=", self.env.company.id)], limit=1)
 
-    def _l10n_cl_dte_issue_problems(self):
-        super()._l10n_cl_dte_issue_problems()
+    def _l10n_cl_dte_issue_problem_list(self):
+        problems = super()._l10n_cl_dte_issue_problem_list()
         if not self.case_ids.filtered(lambda case: case.set_id.kind == setfile.GUIA_DESPACHO
                                       and not case._l10n_cl_dte_issued()):
-            return
-        delivery = self.warehouse_id.out_type_id
+            return problems
         if not self.warehouse_id:
-            raise UserError(_("Choose the warehouse the set's dispatch guides leave from: each guide is one of its "
+            problems.append(_("Choose the warehouse the set's dispatch guides leave from: each guide is one of its "
                               "deliveries."))
-        if not delivery.default_location_src_id:
-            raise UserError(_("The warehouse %s has no delivery operation type with a source location: the set's "
+        elif not self.warehouse_id.out_type_id.default_location_src_id:
+            problems.append(_("The warehouse %s has no delivery operation type with a source location: the set's "
                               "dispatch guides are its deliveries.", self.warehouse_id.display_name))
-
+        return problems
 
 class L10nClDteCertificationCase(models.Model):
     _inherit = "l10n_cl_dte.certification.case"

@@ -60,7 +60,7 @@ class L10nClDteCertification(models.Model):
     def _l10n_cl_dte_issue_problem_list(self):
         """What the workspace lacks to issue its sets, each saying what to fix."""
         problems = []
-        if not self.partner_id:
+        if not self.partner_id and self._l10n_cl_dte_cases_need_customer():
             problems.append(_("Choose the customer of the cases."))
         if not self.journal_id:
             problems.append(_("Choose the sales journal of the cases."))
@@ -68,11 +68,15 @@ class L10nClDteCertification(models.Model):
             problems.append(_("The company has no sales VAT tax of 19 percent (price excluded) in its chart of accounts."))
         return problems
 
-    def _l10n_cl_dte_vat_tax(self):
+    def _l10n_cl_dte_cases_need_customer(self):
+        """Whether the sets to issue have a customer: the workspace's (a set kind may sell to another)."""
+        return True
+
+    def _l10n_cl_dte_vat_tax(self, price_include=False):
         return self.env["account.tax"].search([
             *self.env["account.tax"]._check_company_domain(self.company_id),
             ("type_tax_use", "=", "sale"), ("l10n_cl_sii_code", "=", VAT_SII_CODE), ("amount", "=", 19),
-            ("price_include", "=", False),
+            ("price_include", "=", price_include),
         ], limit=1)
 
 
@@ -84,7 +88,7 @@ class L10nClDteCertificationSet(models.Model):
         self.ensure_one()
         workspace = self.certification_id
         issuer = workspace.company_id._l10n_cl_dte_engine_issuer()
-        receiver = self._l10n_cl_dte_partner()._l10n_cl_dte_receiver()
+        receiver = self._l10n_cl_dte_case_receiver()
         cases = {case.case_ref: case for case in self.case_ids}
         earlier = {}  # case id → the engine's document of that case, with the folio Odoo gave it
         for engine_case in engine_set.cases:
@@ -93,7 +97,7 @@ class L10nClDteCertificationSet(models.Model):
                 raise UserError(_("The set file changed since it was read: read it again."))
             if not case._l10n_cl_dte_issued():
                 try:
-                    planned = engine_issue.case_document(engine_case, 0, issue_date, issuer, receiver, earlier)
+                    planned = self._l10n_cl_dte_case_document(engine_case, 0, issue_date, issuer, receiver, earlier)
                 except SiiEngineError as error:
                     raise UserError(_("CASO %(case)s cannot be issued: %(reason)s", case=case.case_ref,
                                       reason=engine_error_message(self.env, error))) from None
@@ -103,14 +107,22 @@ class L10nClDteCertificationSet(models.Model):
                     case.move_id = case._l10n_cl_dte_create_move(planned, issue_date)
                     case.move_id.action_post()
             record = case._l10n_cl_dte_issued()
-            document = engine_issue.case_document(engine_case, record.l10n_cl_dte_folio, record.l10n_cl_dte_date,
-                                                  issuer, receiver, earlier)
+            document = self._l10n_cl_dte_case_document(engine_case, record.l10n_cl_dte_folio,
+                                                       record.l10n_cl_dte_date, issuer, receiver, earlier)
             earlier[engine_case.case_id] = document
             case._l10n_cl_dte_compare(compute_totals(document))
 
     def _l10n_cl_dte_partner(self):
         """The receiver of this set's documents."""
         return self.certification_id.partner_id
+
+    def _l10n_cl_dte_case_receiver(self):
+        """The engine's receiver of this set's documents."""
+        return self._l10n_cl_dte_partner()._l10n_cl_dte_receiver()
+
+    def _l10n_cl_dte_case_document(self, engine_case, folio, issue_date, issuer, receiver, earlier):
+        """The engine's document of one case of this set (a set kind may read its cases its own way)."""
+        return engine_issue.case_document(engine_case, folio, issue_date, issuer, receiver, earlier)
 
 
 class L10nClDteCertificationCase(models.Model):

@@ -31,3 +31,4 @@ from . import test_certification_exchange
 from . import test_certification_purchase
 from . import test_certification_guias
 from . import test_certification_simulation
+from . import test_certification_boletas

@@ -102,13 +102,8 @@ def case_document(case, folio, issue_date, issuer, receiver, earlier, foreign_re
             country = extra["transport"].customs.receiver_country
             receiver = replace(foreign_receiver, nationality=str(country) if country else "")
     else:
-        target = earlier.get(case.reference.case_id)
-        if target is None:
-            raise DocumentError(reason=f"case {case.case_id} refers to case {case.reference.case_id}, "
-                                       "which was not issued")
-        references.append(Reference(document_type=str(target.document_type), folio=str(target.folio),
-                                    date=target.issue_date, code=case.reference.code,
-                                    reason=case.reference.reason[:90]))
+        target, reference = note_reference(case, earlier)
+        references.append(reference)
         lines, adjustments = _note_detail(case, target)
         if case.document_type in codes.EXPORT_TYPES:
             extra, receiver = exports.note_fields(target), target.receiver
@@ -122,6 +117,16 @@ def case_document(case, folio, issue_date, issuer, receiver, earlier, foreign_re
     return Document(document_type=case.document_type, folio=folio, issue_date=issue_date, issuer=issuer,
                     receiver=receiver, lines=lines, global_adjustments=adjustments, references=references,
                     **extra)
+
+
+def note_reference(case, earlier):
+    """The document of the case a note modifies (from ``earlier``), and the note's reference to it."""
+    target = earlier.get(case.reference.case_id)
+    if target is None:
+        raise DocumentError(reason=f"case {case.case_id} refers to case {case.reference.case_id}, "
+                                   "which was not issued")
+    return target, Reference(document_type=str(target.document_type), folio=str(target.folio),
+                             date=target.issue_date, code=case.reference.code, reason=case.reference.reason[:90])
 
 
 def _line(case, item):
