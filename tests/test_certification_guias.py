@@ -14,7 +14,7 @@ from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from ..sii_engine import schema, signature, xmlutil
@@ -22,23 +22,20 @@ from ..sii_engine.certification import guide_book, setfile
 from ..sii_engine.certification import issue as engine_issue
 from ..sii_engine.totals import compute_totals
 from .common import COMPANY_RUT, CUSTOMER_RUT, TestClDteCommon
-from .test_certification import REAL_SET
+from .test_certification import TestCertification
 
 GUIA_ATTENTION = "4352556"
 BOOK_ATTENTION = "4352557"
 
 
 @tagged("post_install", "-at_install")
-class TestCertificationGuias(TestClDteCommon):
+class TestCertificationGuias(TestClDteCommon, HttpCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.start_sii_simulator()
+        TestCertification.setup_certification.__func__(cls)  # every set of the file is issued: their CAFs
         cls.doc_52 = cls.env.ref("l10n_cl.dc_gd_dte")
-        for document_type in (cls.doc_33, cls.doc_56, cls.doc_61, cls.doc_52):
-            cls.load_caf(document_type, 1, 50)
-        cls.set_data = REAL_SET.read_bytes()
         cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
 
     def setUp(self):
@@ -137,7 +134,7 @@ class TestCertificationGuias(TestClDteCommon):
         envelope = pickings.l10n_cl_dte_envelope_id
         self.assertEqual(len(envelope), 1)
         self.assertEqual(cases.set_id.envelope_id, envelope)
-        self.assertEqual(self.sii.upload_count(), 2, "one envelope for the basic set, one for the guías")
+        self.assertEqual(self.sii.upload_count(), 3, "one envelope per set: the basic, the factura de compra, the guías")
         self.poll(workspace)
         self.assertEqual(envelope.state, "accepted")
         self.assertEqual(set(cases.mapped("dte_status")), {"accepted"})

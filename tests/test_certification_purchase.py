@@ -134,7 +134,7 @@ class TestCertificationPurchase(TestClDteCommon, HttpCase):
         self.assertEqual(purchase.envelope_id, envelope)
         basic = workspace.set_ids.filtered(lambda s: s.kind == setfile.BASICO)
         self.assertNotEqual(basic.envelope_id, envelope)
-        self.assertEqual(self.sii.upload_count(), 2)
+        self.assertEqual(self.sii.upload_count(), 3, "one envelope per set: the basic, the factura de compra, the guías")
         self.poll(workspace)
         self.assertEqual(envelope.state, "accepted", envelope.display_name)
         self.assertEqual(set(cases.mapped("dte_status")), {"accepted"}, cases.mapped("sii_message"))
