@@ -45,3 +45,4 @@ from . import l10n_cl_dte_certification_issue
 from . import l10n_cl_dte_certification_books
 from . import l10n_cl_dte_certification_samples
 from . import l10n_cl_dte_certification_exchange
+from . import l10n_cl_dte_certification_exports

@@ -37,7 +37,7 @@ SET_KINDS = [
     (setfile.BOLETA, "Boletas"),
 ]
 # The sets whose cases this workspace issues as Odoo records, and the books it builds.
-ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA)
+ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA, setfile.EXPORTACION_1, setfile.EXPORTACION_2)
 BOOK_KINDS = (setfile.LIBRO_VENTAS, setfile.LIBRO_COMPRAS)
 STEPS = [
     ("upload", "1. Set file"),
@@ -271,7 +271,8 @@ class L10nClDteCertificationCase(models.Model):
     document_type_id = fields.Many2one("l10n_latam.document.type", string="Document Type", readonly=True)
     move_id = fields.Many2one("account.move", string="Document", readonly=True, index="btree_not_null")
     folio = fields.Integer(related="move_id.l10n_cl_dte_folio", string="Folio")
-    currency_id = fields.Many2one(related="company_id.currency_id")
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id",
+                                  help="The currency of the document (an export's may be dollars or euros).")
     amount_total = fields.Monetary(string="Total (Odoo)", readonly=True)
     engine_total = fields.Monetary(string="Total (SII rules)", readonly=True,
                                    help="What the SII's rules give for this case, computed by the engine from the "
@@ -286,6 +287,11 @@ class L10nClDteCertificationCase(models.Model):
     def _compute_display_name(self):
         for case in self:
             case.display_name = f"CASO {case.case_ref}"
+
+    @api.depends("move_id.currency_id", "company_id.currency_id")
+    def _compute_currency_id(self):
+        for case in self:
+            case.currency_id = case.move_id.currency_id or case.company_id.currency_id
 
     @api.depends("move_id", "amount_total", "engine_total")
     def _compute_difference(self):

@@ -22,7 +22,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
 
-from ..sii_engine import codes, xmlutil
+from ..sii_engine import codes, signature, xmlutil
 from ..sii_engine.certification import issue as engine_issue
 from ..sii_engine.errors import SiiEngineError
 from ..sii_engine.totals import compute_totals
@@ -82,6 +82,7 @@ class L10nClDteCertificationSet(models.Model):
         issuer = workspace.company_id._l10n_cl_dte_engine_issuer()
         receiver = workspace.partner_id._l10n_cl_dte_receiver()
         cases = {case.case_ref: case for case in self.case_ids}
+        options = self._l10n_cl_dte_case_options(issue_date)
         earlier = {}  # case id → the engine's document of that case, with the folio Odoo gave it
         for engine_case in engine_set.cases:
             case = cases.get(engine_case.case_id)
@@ -89,7 +90,8 @@ class L10nClDteCertificationSet(models.Model):
                 raise UserError(_("The set file changed since it was read: read it again."))
             if not case.move_id:
                 try:
-                    planned = engine_issue.case_document(engine_case, 0, issue_date, issuer, receiver, earlier)
+                    planned = engine_issue.case_document(engine_case, 0, issue_date, issuer, receiver, earlier,
+                                                         **options)
                 except SiiEngineError as error:
                     raise UserError(_("CASO %(case)s cannot be issued: %(reason)s", case=case.case_ref,
                                       reason=engine_error_message(self.env, error))) from None
@@ -97,9 +99,13 @@ class L10nClDteCertificationSet(models.Model):
                 case.move_id.action_post()
             move = case.move_id
             document = engine_issue.case_document(engine_case, move.l10n_cl_dte_folio, move.l10n_cl_dte_date,
-                                                  issuer, receiver, earlier)
+                                                  issuer, receiver, earlier, **options)
             earlier[engine_case.case_id] = document
             case._l10n_cl_dte_compare(compute_totals(document))
+
+    def _l10n_cl_dte_case_options(self, issue_date):
+        """What else the engine's ``case_document`` needs for this set's cases (an export's foreign receiver)."""
+        return {}
 
 
 class L10nClDteCertificationCase(models.Model):
@@ -171,14 +177,20 @@ class L10nClDteCertificationCase(models.Model):
         return {**target._l10n_cl_dte_reference_values(code=str(reference.code), reason=reference.reason),
                 "sequence": 2}
 
+    def _l10n_cl_dte_compared_totals(self):
+        """``[(path under Encabezado, attribute of the engine's totals)]`` compared for this case."""
+        return [(f"Totales/{tag}", attribute) for tag, attribute in COMPARED_TOTALS]
+
     def _l10n_cl_dte_compare(self, totals):
         """Record the issued DTE's totals beside the engine's, and any difference between them."""
         self.ensure_one()
         move = self.move_id
-        issued = xmlutil.find(xmlutil.parse(move.l10n_cl_dte_file_id.raw), "Documento/Encabezado/Totales")
+        # The DTE's Documento (an export's Exportaciones).
+        issued = xmlutil.find(signature.dte_body(xmlutil.parse(move.l10n_cl_dte_file_id.raw)), "Encabezado")
         differences = []
-        for tag, attribute in COMPARED_TOTALS:
-            odoo_value = Decimal(xmlutil.findtext(issued, tag) or 0)
+        for path, attribute in self._l10n_cl_dte_compared_totals():
+            tag = path.rpartition("/")[2]
+            odoo_value = Decimal(xmlutil.findtext(issued, path) or 0)
             engine_value = getattr(totals, attribute) or Decimal(0)
             if odoo_value != engine_value:
                 differences.append(_("%(tag)s: %(odoo)s in the document, %(engine)s by the SII's rules",

@@ -28,3 +28,4 @@ from . import test_customer_answers
 from . import test_reception_security
 from . import test_certification
 from . import test_certification_exchange
+from . import test_certification_exports

@@ -27,6 +27,7 @@ from ..sii_engine.certification import issue as engine_issue
 from ..sii_engine.certification import setfile
 from ..sii_engine.totals import compute_totals
 from .common import COMPANY_RUT, TestClDteCommon
+from .common_export import ExportMixin
 
 SETS = Path(__file__).parent.parent / "sii_engine" / "tests" / "fixtures" / "sets"
 REAL_SET = SETS / "SIISetDePruebas762352915-05.txt"
@@ -35,7 +36,7 @@ BASIC_ATTENTION = "4352553"
 
 
 @tagged("post_install", "-at_install")
-class TestCertification(TestClDteCommon, HttpCase):
+class TestCertification(ExportMixin, TestClDteCommon, HttpCase):
 
     @classmethod
     def setUpClass(cls):
@@ -43,6 +44,7 @@ class TestCertification(TestClDteCommon, HttpCase):
         cls.start_sii_simulator()
         for document_type in (cls.doc_33, cls.doc_34, cls.doc_56, cls.doc_61):
             cls.load_caf(document_type, 1, 50)
+        cls.setup_export_sets()  # the real set holds the export sets too (TestCertificationExports)
         cls.set_data = REAL_SET.read_bytes()
         # wkhtmltopdf fetches the report's CSS from this test's HTTP server.
         cls.env["ir.config_parameter"].sudo().set_param("report.url", cls.base_url())
@@ -58,6 +60,7 @@ class TestCertification(TestClDteCommon, HttpCase):
             "set_filename": "SIISetDePruebas.txt",
             "partner_id": self.customer.id,
             "journal_id": self.sale_journal.id,
+            "export_partner_id": self.foreign_customer.id,
         })
 
     def poll(self, workspace, rounds=6):
@@ -144,7 +147,7 @@ class TestCertification(TestClDteCommon, HttpCase):
         envelope = cases.move_id.l10n_cl_dte_envelope_id
         self.assertEqual(len(envelope), 1)
         self.assertEqual(basic.envelope_id, envelope)
-        self.assertEqual(self.sii.upload_count(), 1)
+        self.assertEqual(self.sii.upload_count(), 3, "the basic set's envelope and the two export sets'")
         self.poll(workspace)
         self.assertEqual(envelope.state, "accepted")
         self.assertEqual(set(cases.mapped("dte_status")), {"accepted"})
@@ -171,11 +174,11 @@ class TestCertification(TestClDteCommon, HttpCase):
         self.assertEqual(workspace.step, "samples")
 
         # Step 5: one PDF with every document, then the CEDIBLE copies of the facturas.
-        self.assert_samples(workspace, cases)
+        self.assert_samples(workspace, workspace.case_ids.filtered("move_id"))
         # Then the exchange (TestCertificationExchange); not done while the file holds sets this workspace
         # does not issue: each is named.
         self.assertEqual(workspace.step, "exchange")
-        for attention in ("4352556", "4352557", "4352558", "4352559", "4352560"):
+        for attention in ("4352556", "4352557", "4352560"):
             self.assertIn(attention, workspace.progress)
 
     def assert_samples(self, workspace, cases):
