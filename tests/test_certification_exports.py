@@ -236,6 +236,7 @@ class TestCertificationExports(ExportMixin, TestClDteCommon, HttpCase):
             workspace.action_issue()
         message = str(caught.exception)
         self.assertIn("exchange rate of EUR", message)
+        self.assertIn("export cases", message, "refused by the workspace before any case is issued")
         self.assertNotIn("USD", message, "only the currency without a rate is named")
         self.assertFalse(workspace.case_ids.move_id, "no case of any set is issued")
         self.eur.active = False
