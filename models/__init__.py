@@ -50,3 +50,4 @@ from . import l10n_cl_dte_certification_purchase
 from . import l10n_cl_dte_certification_guias
 from . import l10n_cl_dte_certification_simulation
 from . import l10n_cl_dte_certification_boletas
+from . import l10n_cl_dte_certification_exports

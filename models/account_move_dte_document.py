@@ -81,7 +81,7 @@ class AccountMove(models.Model):
     def _l10n_cl_dte_invoice_sale_line(self, line):
         # The label's first line is the item's name unless the product names it; the rest describes it.
         name, _sep, description = (line.name or line.product_id.display_name or "").partition("\n")
-        return self._l10n_cl_dte_sale_line(
+        sale_line = self._l10n_cl_dte_sale_line(
             name=line.product_id.name or name,
             description=description if line.product_id.name else "",
             quantity=line.quantity,
@@ -93,3 +93,15 @@ class AccountMove(models.Model):
             product=line.product_id,
             uom=line.product_uom_id,
         )
+        sale_line.global_surcharge = line.l10n_cl_dte_global_surcharge
+        return sale_line
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    l10n_cl_dte_global_surcharge = fields.Boolean(
+        string="Global Surcharge",
+        help="The DTE states this line as a surcharge on the whole document (DscRcgGlobal), not as an item: an "
+             "export's freight, insurance or commissions abroad.",
+    )

@@ -42,6 +42,8 @@ EXPORT_FIELDS = {
     "CodPaisRecep": "l10n_cl_dte_receiver_country_id",
     "CodPaisDestin": "l10n_cl_dte_destination_country_id",
     "FmaPagExp": "l10n_cl_dte_export_payment_form_id",
+    "MntFlete": "l10n_cl_dte_freight",
+    "MntSeguro": "l10n_cl_dte_insurance",
     "TpoMoneda": "currency_id",
     "OtraMoneda/TpoCambio": "currency_id",
     "Referencia": "l10n_cl_dte_reference_ids",
@@ -75,6 +77,10 @@ class AccountMove(models.Model):
     l10n_cl_dte_sale_clause_total = fields.Monetary(
         string="Sale Clause Total", help="Total of the sale clause; empty: the document's total.",
     )
+    l10n_cl_dte_freight = fields.Monetary(
+        string="Freight", help="The freight of the shipment (MntFlete), as the export declaration states it.")
+    l10n_cl_dte_insurance = fields.Monetary(
+        string="Insurance", help="The insurance of the shipment (MntSeguro), as the export declaration states it.")
     l10n_cl_dte_transport_way_id = _code_field(aduana.TRANSPORT_WAYS, "Transport Way")
     l10n_cl_dte_customs_carrier_name = fields.Char(string="Carrier", size=40)
     l10n_cl_dte_customs_carrier_vat = fields.Char(string="Carrier RUT")
@@ -140,6 +146,8 @@ class AccountMove(models.Model):
             sale_clause_total=(to_decimal(self.l10n_cl_dte_sale_clause_total, self.currency_id.decimal_places)
                                if self.l10n_cl_dte_sale_clause_total else None),
             transport_way=self.l10n_cl_dte_transport_way_id.code or None,
+            freight=to_decimal(self.l10n_cl_dte_freight, 4) if self.l10n_cl_dte_freight else None,
+            insurance=to_decimal(self.l10n_cl_dte_insurance, 4) if self.l10n_cl_dte_insurance else None,
             carrier_name=self.l10n_cl_dte_customs_carrier_name or "",
             carrier_rut=self.l10n_cl_dte_customs_carrier_vat or "",
             loading_port=self.l10n_cl_dte_loading_port_id.code or None,

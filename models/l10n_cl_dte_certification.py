@@ -38,7 +38,8 @@ SET_KINDS = [
     (setfile.BOLETA, "Boletas"),
 ]
 # The sets whose cases this workspace issues as Odoo records, and the books it builds.
-ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA, setfile.FACTURA_COMPRA, setfile.GUIA_DESPACHO, setfile.BOLETA)
+ISSUED_KINDS = (setfile.BASICO, setfile.FACTURA_EXENTA, setfile.FACTURA_COMPRA, setfile.GUIA_DESPACHO,
+                setfile.EXPORTACION_1, setfile.EXPORTACION_2, setfile.BOLETA)
 BOOK_KINDS = (setfile.LIBRO_VENTAS, setfile.LIBRO_COMPRAS, setfile.LIBRO_GUIAS)
 STEPS = [
     ("upload", "1. Set file"),
@@ -277,7 +278,8 @@ class L10nClDteCertificationCase(models.Model):
     picking_id = fields.Many2one("stock.picking", string="Transfer", readonly=True, index="btree_not_null",
                                  help="The delivery whose dispatch guide (52) this case issued.")
     folio = fields.Integer(compute="_compute_dte", string="Folio")
-    currency_id = fields.Many2one(related="company_id.currency_id")
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id",
+                                  help="The currency of the document (an export's may be dollars or euros).")
     amount_total = fields.Monetary(string="Total (Odoo)", readonly=True)
     engine_total = fields.Monetary(string="Total (SII rules)", readonly=True,
                                    help="What the SII's rules give for this case, computed by the engine from the "
@@ -307,6 +309,11 @@ class L10nClDteCertificationCase(models.Model):
         """The record this case issued: its invoice or note, or its transfer (a guía); empty if none yet."""
         self.ensure_one()
         return self.move_id or self.picking_id
+
+    @api.depends("move_id.currency_id", "company_id.currency_id")
+    def _compute_currency_id(self):
+        for case in self:
+            case.currency_id = case.move_id.currency_id or case.company_id.currency_id
 
     @api.depends("move_id", "picking_id", "amount_total", "engine_total")
     def _compute_difference(self):

@@ -92,9 +92,10 @@ class L10nClDteCertificationSet(models.Model):
             return super()._l10n_cl_dte_case_receiver()
         return self.env.ref(FINAL_CONSUMER)._l10n_cl_dte_receiver()
 
-    def _l10n_cl_dte_case_document(self, engine_case, folio, issue_date, issuer, receiver, earlier):
+    def _l10n_cl_dte_case_document(self, engine_case, folio, issue_date, issuer, receiver, earlier, **options):
         if self.kind != setfile.BOLETA:
-            return super()._l10n_cl_dte_case_document(engine_case, folio, issue_date, issuer, receiver, earlier)
+            return super()._l10n_cl_dte_case_document(engine_case, folio, issue_date, issuer, receiver, earlier,
+                                                      **options)
         return engine_boletas.case_document(engine_case, folio, issue_date, issuer, receiver, earlier,
                                             self.attention)
 

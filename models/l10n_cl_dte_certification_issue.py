@@ -22,7 +22,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
 
-from ..sii_engine import codes, xmlutil
+from ..sii_engine import codes, signature, xmlutil
 from ..sii_engine.certification import issue as engine_issue
 from ..sii_engine.errors import SiiEngineError
 from ..sii_engine.totals import compute_totals
@@ -90,6 +90,7 @@ class L10nClDteCertificationSet(models.Model):
         issuer = workspace.company_id._l10n_cl_dte_engine_issuer()
         receiver = self._l10n_cl_dte_case_receiver()
         cases = {case.case_ref: case for case in self.case_ids}
+        options = self._l10n_cl_dte_case_options(issue_date)
         earlier = {}  # case id → the engine's document of that case, with the folio Odoo gave it
         for engine_case in engine_set.cases:
             case = cases.get(engine_case.case_id)
@@ -97,7 +98,8 @@ class L10nClDteCertificationSet(models.Model):
                 raise UserError(_("The set file changed since it was read: read it again."))
             if not case._l10n_cl_dte_issued():
                 try:
-                    planned = self._l10n_cl_dte_case_document(engine_case, 0, issue_date, issuer, receiver, earlier)
+                    planned = self._l10n_cl_dte_case_document(engine_case, 0, issue_date, issuer, receiver, earlier,
+                                                              **options)
                 except SiiEngineError as error:
                     raise UserError(_("CASO %(case)s cannot be issued: %(reason)s", case=case.case_ref,
                                       reason=engine_error_message(self.env, error))) from None
@@ -108,7 +110,7 @@ class L10nClDteCertificationSet(models.Model):
                     case.move_id.action_post()
             record = case._l10n_cl_dte_issued()
             document = self._l10n_cl_dte_case_document(engine_case, record.l10n_cl_dte_folio,
-                                                       record.l10n_cl_dte_date, issuer, receiver, earlier)
+                                                       record.l10n_cl_dte_date, issuer, receiver, earlier, **options)
             earlier[engine_case.case_id] = document
             case._l10n_cl_dte_compare(compute_totals(document))
 
@@ -120,9 +122,13 @@ class L10nClDteCertificationSet(models.Model):
         """The engine's receiver of this set's documents."""
         return self._l10n_cl_dte_partner()._l10n_cl_dte_receiver()
 
-    def _l10n_cl_dte_case_document(self, engine_case, folio, issue_date, issuer, receiver, earlier):
+    def _l10n_cl_dte_case_options(self, issue_date):
+        """What else the engine's ``case_document`` needs for this set's cases (an export's foreign receiver)."""
+        return {}
+
+    def _l10n_cl_dte_case_document(self, engine_case, folio, issue_date, issuer, receiver, earlier, **options):
         """The engine's document of one case of this set (a set kind may read its cases its own way)."""
-        return engine_issue.case_document(engine_case, folio, issue_date, issuer, receiver, earlier)
+        return engine_issue.case_document(engine_case, folio, issue_date, issuer, receiver, earlier, **options)
 
 
 class L10nClDteCertificationCase(models.Model):
@@ -202,26 +208,35 @@ class L10nClDteCertificationCase(models.Model):
         return {**target._l10n_cl_dte_reference_values(code=str(reference.code), reason=reference.reason),
                 "sequence": 2}
 
-    def _l10n_cl_dte_issued_totals(self):
-        """The ``Totales`` of the DTE issued for this case, as signed (what the SII receives)."""
+    def _l10n_cl_dte_compared_totals(self):
+        """``[(path under Encabezado, attribute of the engine's totals)]`` compared for this case."""
+        return [(f"Totales/{tag}", attribute) for tag, attribute in COMPARED_TOTALS]
+
+    def _l10n_cl_dte_issued_header(self):
+        """The ``Encabezado`` of the DTE issued for this case, as signed (an export's is under Exportaciones)."""
         self.ensure_one()
         raw = self._l10n_cl_dte_issued().l10n_cl_dte_file_id.raw
-        return xmlutil.find(xmlutil.parse(raw), "Documento/Encabezado/Totales")
+        return xmlutil.find(signature.dte_body(xmlutil.parse(raw)), "Encabezado")
+
+    def _l10n_cl_dte_issued_totals(self):
+        """The ``Totales`` of the DTE issued for this case."""
+        return xmlutil.find(self._l10n_cl_dte_issued_header(), "Totales")
 
     def _l10n_cl_dte_compare(self, totals):
         """Record the issued DTE's totals beside the engine's, and any difference between them."""
         self.ensure_one()
-        issued = self._l10n_cl_dte_issued_totals()
+        issued = self._l10n_cl_dte_issued_header()
         differences = []
-        for tag, attribute in COMPARED_TOTALS:
-            odoo_value = Decimal(xmlutil.findtext(issued, tag) or 0)
+        for path, attribute in self._l10n_cl_dte_compared_totals():
+            tag = path.rpartition("/")[2]
+            odoo_value = Decimal(xmlutil.findtext(issued, path) or 0)
             engine_value = getattr(totals, attribute) or Decimal(0)
             if odoo_value != engine_value:
                 differences.append(_("%(tag)s: %(odoo)s in the document, %(engine)s by the SII's rules",
                                      tag=tag, odoo=odoo_value, engine=engine_value))
         self.write({
             # A guía has no accounting entry: its total is the one it states.
-            "amount_total": self.move_id.amount_total if self.move_id else float(xmlutil.findtext(issued, "MntTotal")),
+            "amount_total": self.move_id.amount_total if self.move_id else float(xmlutil.findtext(issued, "Totales/MntTotal")),
             "engine_total": float(totals.total),
             "mismatch": "\n".join(differences) or False,
         })

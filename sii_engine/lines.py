@@ -15,8 +15,12 @@ gross. The SII's ``Detalle`` states ``PrcItem``, ``DescuentoPct``,
 * ``DescuentoMonto`` is what makes the SII's check hold:
   ``round(QtyItem × PrcItem) − MontoItem``.
 * A line of negative amount (a discount product, an item returned in an
-  exchange) becomes a global discount (``DscRcgGlobal``); a line with no
-  quantity states nothing and is left out.
+  exchange) becomes a global discount (``DscRcgGlobal``); a line the ERP marks
+  as a global surcharge (an export's freight, insurance or commissions abroad)
+  becomes a global surcharge; a line with no quantity states nothing and is
+  left out.
+* A negative discount percent is a surcharge on the line (``RecargoPct``,
+  ``RecargoMonto``): the commissions abroad an export adds to an item.
 
 A boleta states gross amounts — what the customer pays — unless the prices of
 its taxed lines exclude VAT: then the shop's VAT is computed on the sum of the
@@ -52,6 +56,7 @@ class SaleLine:
     unit: str = ""
     item_code: tuple = None  # (TpoCodigo, VlrCodigo)
     additional_tax_code: int = None
+    global_surcharge: bool = False  # stated as a global surcharge (DscRcgGlobal R), not as an item
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class ItemAmounts:
     discount_percent: Decimal  # DescuentoPct, None without a discount
     discount_amount: Decimal  # DescuentoMonto, None without a discount
     amount: Decimal  # MontoItem
+    surcharge_percent: Decimal = None  # RecargoPct, None without a surcharge
+    surcharge_amount: Decimal = None  # RecargoMonto, None without a surcharge
 
 
 def states_gross(document_type, sale_lines):
@@ -85,6 +92,10 @@ def item_amounts(quantity, price_unit, discount, amount, *, price_in_basis, deci
         price = (undiscounted / quantity).quantize(PRICE_QUANTUM)
     if not discount:
         return ItemAmounts(price=price, discount_percent=None, discount_amount=None, amount=amount)
+    if discount < 0:  # a surcharge: RecargoMonto makes MontoItem = QtyItem × PrcItem + RecargoMonto hold
+        return ItemAmounts(price=price, discount_percent=None, discount_amount=None, amount=amount,
+                           surcharge_percent=(-discount).quantize(Decimal("0.01")),
+                           surcharge_amount=amount - round_amount(quantity * price, decimals))
     return ItemAmounts(
         price=price,
         discount_percent=discount.quantize(Decimal("0.01")),
@@ -108,6 +119,12 @@ def detail(sale_lines, *, gross, decimals=False):
                 description=(sale_line.name or "")[:GLOBAL_DISCOUNT_NAME_LENGTH], exempt=sale_line.exempt,
             ))
             continue
+        if sale_line.global_surcharge:
+            adjustments.append(GlobalAdjustment(
+                movement="R", value_type="$", value=amount,
+                description=(sale_line.name or "")[:GLOBAL_DISCOUNT_NAME_LENGTH], exempt=sale_line.exempt,
+            ))
+            continue
         if not sale_line.quantity:
             continue
         item = item_amounts(
@@ -123,6 +140,8 @@ def detail(sale_lines, *, gross, decimals=False):
             exempt=sale_line.exempt,
             discount_percent=item.discount_percent,
             discount_amount=item.discount_amount,
+            surcharge_percent=item.surcharge_percent,
+            surcharge_amount=item.surcharge_amount,
             amount=item.amount,
             item_code=sale_line.item_code,
             additional_tax_code=sale_line.additional_tax_code,

@@ -32,3 +32,4 @@ from . import test_certification_purchase
 from . import test_certification_guias
 from . import test_certification_simulation
 from . import test_certification_boletas
+from . import test_certification_exports

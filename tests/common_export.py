@@ -5,6 +5,7 @@ from odoo import Command
 from ..sii_engine import aduana
 
 DOLLAR_IN_PESOS = 950.0  # the rate every export test converts at (pesos per dollar)
+EURO_IN_PESOS = 1050.5  # the certification's export set 2 is in euros
 
 
 class ExportMixin:
@@ -32,6 +33,19 @@ class ExportMixin:
             "email": "imports@pacific.example",
         })
         cls.fob = cls.env.ref("account.incoterm_FOB")
+
+    @classmethod
+    def setup_export_sets(cls):
+        """What the SII's export sets need besides ``setup_exports``: euros with their rate, CAFs of 110-112."""
+        cls.setup_exports()
+        cls.eur = cls.env.ref("base.EUR")
+        cls.eur.active = True
+        cls.eur_rate = cls.env["res.currency.rate"].create({
+            "currency_id": cls.eur.id, "company_id": cls.company.id, "name": "2026-11-01",
+            "rate": 1 / EURO_IN_PESOS,
+        })
+        for document_type in (cls.doc_110, cls.doc_111, cls.doc_112):
+            cls.load_caf(document_type, 1, 50)
 
     @classmethod
     def aduana_code(cls, table, code):

@@ -27,6 +27,7 @@ from ..sii_engine.certification import issue as engine_issue
 from ..sii_engine.certification import setfile
 from ..sii_engine.totals import compute_totals
 from .common import COMPANY_RUT, TestClDteCommon
+from .common_export import ExportMixin
 
 SETS = Path(__file__).parent.parent / "sii_engine" / "tests" / "fixtures" / "sets"
 REAL_SET = SETS / "SIISetDePruebas762352915-05.txt"
@@ -35,7 +36,7 @@ BASIC_ATTENTION = "4352553"
 
 
 @tagged("post_install", "-at_install")
-class TestCertification(TestClDteCommon, HttpCase):
+class TestCertification(ExportMixin, TestClDteCommon, HttpCase):
 
     @classmethod
     def setUpClass(cls):
@@ -54,6 +55,7 @@ class TestCertification(TestClDteCommon, HttpCase):
         for document_type in (cls.doc_33, cls.doc_34, cls.doc_46, cls.doc_56, cls.doc_61,
                               cls.env.ref("l10n_cl.dc_gd_dte")):
             cls.load_caf(document_type, 1, 50)
+        cls.setup_export_sets()  # the real set holds the export sets too (TestCertificationExports)
         cls.set_data = REAL_SET.read_bytes()
         # wkhtmltopdf fetches the report's CSS from this test's HTTP server.
         cls.env["ir.config_parameter"].sudo().set_param("report.url", cls.base_url())
@@ -69,6 +71,7 @@ class TestCertification(TestClDteCommon, HttpCase):
             "set_filename": "SIISetDePruebas.txt",
             "partner_id": self.customer.id,
             "journal_id": self.sale_journal.id,
+            "export_partner_id": self.foreign_customer.id,
         })
 
     def poll(self, workspace, rounds=6):
@@ -156,8 +159,8 @@ class TestCertification(TestClDteCommon, HttpCase):
         envelope = cases.move_id.l10n_cl_dte_envelope_id
         self.assertEqual(len(envelope), 1)
         self.assertEqual(basic.envelope_id, envelope)
-        self.assertEqual(self.sii.upload_count(), 3,
-                         "one envelope per set: the basic, the factura de compra and the guías' (TestCertificationGuias)")
+        self.assertEqual(self.sii.upload_count(), 5, "one envelope per set: the basic, the factura de compra, the "
+                                                     "guías' (TestCertificationGuias) and the two export sets'")
         self.poll(workspace)
         self.assertEqual(envelope.state, "accepted")
         self.assertEqual(set(cases.mapped("dte_status")), {"accepted"})
@@ -185,12 +188,10 @@ class TestCertification(TestClDteCommon, HttpCase):
 
         # Step 5: one PDF with every document, then the CEDIBLE copies of the facturas, then the guías.
         self.assert_samples(workspace, workspace.case_ids.filtered(lambda case: case._l10n_cl_dte_issued()))
-        # Then the exchange (TestCertificationExchange); not done while the file holds sets this workspace
-        # does not issue: each is named.
+        # Then the exchange (TestCertificationExchange): every set of the file is issued here, none is named.
         self.assertEqual(workspace.step, "exchange")
-        for attention in ("4352558", "4352559"):
-            self.assertIn(attention, workspace.progress)
-        self.assertNotIn("4352560", workspace.progress, "the factura de compra set is issued here")
+        for attention in workspace.set_ids.mapped("attention"):
+            self.assertNotIn(attention, workspace.progress)
 
     def assert_samples(self, workspace, cases):
         if self.env["ir.actions.report"].get_wkhtmltopdf_state() not in ("ok", "upgrade", "workers"):

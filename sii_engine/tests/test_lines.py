@@ -89,3 +89,25 @@ def test_every_line_passes_the_sii_check_and_states_the_books_amount(
     assert stated.quantize(Decimal(1), ROUND_HALF_UP) == item.amount
     assert item.discount_amount is None or item.discount_amount >= 0
     totals.line_amounts(item)  # the engine's own check: within the SII's one-peso tolerance
+
+
+def test_a_negative_discount_is_a_surcharge_on_the_line():
+    """An export's commissions abroad added to an item: RecargoPct and RecargoMonto, never a negative discount."""
+    item = lines.SaleLine(name="Asesorias", quantity=Decimal(1), price_unit=Decimal(30), discount=Decimal(-10),
+                          exempt=True, net=Decimal("33.00"), gross=Decimal("33.00"))
+    (line,), adjustments = lines.detail([item], gross=False, decimals=True)
+    assert adjustments == []
+    assert (line.price, line.discount_percent, line.discount_amount) == (Decimal(30), None, None)
+    assert (line.surcharge_percent, line.surcharge_amount, line.amount) == (Decimal("10.00"), Decimal("3.00"),
+                                                                            Decimal("33.00"))
+    assert totals.line_amounts(line, decimals=True).amount == line.amount
+
+
+def test_a_line_marked_as_global_surcharge_is_a_global_surcharge():
+    """An export's freight: in the DscRcgGlobal as a surcharge (R) of its amount, not among the items."""
+    freight = lines.SaleLine(name="Flete", quantity=Decimal(1), price_unit=Decimal("154.78"), exempt=True,
+                             net=Decimal("154.78"), gross=Decimal("154.78"), global_surcharge=True)
+    detail, adjustments = lines.detail([sale_line(2, 100, exempt=True), freight], gross=False, decimals=True)
+    assert [line.name for line in detail] == ["item"]
+    assert [(a.movement, a.value_type, a.value, a.description, a.exempt) for a in adjustments] == [
+        ("R", "$", Decimal("154.78"), "Flete", True)]
