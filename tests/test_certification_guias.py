@@ -22,6 +22,7 @@ from ..sii_engine.certification import guide_book, setfile
 from ..sii_engine.certification import issue as engine_issue
 from ..sii_engine.totals import compute_totals
 from .common import COMPANY_RUT, CUSTOMER_RUT, TestClDteCommon
+from .common_export import ExportMixin
 from .test_certification import TestCertification
 
 GUIA_ATTENTION = "4352556"
@@ -29,7 +30,7 @@ BOOK_ATTENTION = "4352557"
 
 
 @tagged("post_install", "-at_install")
-class TestCertificationGuias(TestClDteCommon, HttpCase):
+class TestCertificationGuias(ExportMixin, TestClDteCommon, HttpCase):
 
     @classmethod
     def setUpClass(cls):
@@ -49,6 +50,7 @@ class TestCertificationGuias(TestClDteCommon, HttpCase):
             "set_filename": "SIISetDePruebas.txt",
             "partner_id": self.customer.id,
             "journal_id": self.sale_journal.id,
+            "export_partner_id": self.foreign_customer.id,
         })
         workspace.action_read_set()
         return workspace
@@ -134,7 +136,7 @@ class TestCertificationGuias(TestClDteCommon, HttpCase):
         envelope = pickings.l10n_cl_dte_envelope_id
         self.assertEqual(len(envelope), 1)
         self.assertEqual(cases.set_id.envelope_id, envelope)
-        self.assertEqual(self.sii.upload_count(), 3, "one envelope per set: the basic, the factura de compra, the guías")
+        self.assertEqual(self.sii.upload_count(), 5, "one envelope per set: the basic, factura de compra, guías, exports")
         self.poll(workspace)
         self.assertEqual(envelope.state, "accepted")
         self.assertEqual(set(cases.mapped("dte_status")), {"accepted"})

@@ -21,6 +21,7 @@ from ..sii_engine.certification import issue as engine_issue
 from ..sii_engine.certification import setfile
 from ..sii_engine.totals import compute_totals
 from .common import COMPANY_RUT, CUSTOMER_RUT, TestClDteCommon
+from .common_export import ExportMixin
 from .test_certification import TestCertification
 
 PURCHASE_ATTENTION = "4352560"
@@ -28,7 +29,7 @@ SUPPLIER_RUT = "77654321-7"
 
 
 @tagged("post_install", "-at_install")
-class TestCertificationPurchase(TestClDteCommon, HttpCase):
+class TestCertificationPurchase(ExportMixin, TestClDteCommon, HttpCase):
 
     make_workspace = TestCertification.make_workspace
     poll = TestCertification.poll
@@ -134,7 +135,7 @@ class TestCertificationPurchase(TestClDteCommon, HttpCase):
         self.assertEqual(purchase.envelope_id, envelope)
         basic = workspace.set_ids.filtered(lambda s: s.kind == setfile.BASICO)
         self.assertNotEqual(basic.envelope_id, envelope)
-        self.assertEqual(self.sii.upload_count(), 3, "one envelope per set: the basic, the factura de compra, the guías")
+        self.assertEqual(self.sii.upload_count(), 5, "one envelope per set: the basic, factura de compra, guías, exports")
         self.poll(workspace)
         self.assertEqual(envelope.state, "accepted", envelope.display_name)
         self.assertEqual(set(cases.mapped("dte_status")), {"accepted"}, cases.mapped("sii_message"))
