@@ -28,7 +28,7 @@ from odoo.addons.l10n_cl_dte.sii_engine import identities
 from odoo.addons.l10n_cl_dte.sii_engine import rut as engine_rut
 from odoo.addons.l10n_cl_dte.sii_engine.errors import CafError
 
-DOCUMENT_TYPES = ("33", "34", "39", "41", "52", "56", "61", "110", "111", "112")
+DOCUMENT_TYPES = ("33", "34", "39", "41", "46", "52", "56", "61", "110", "111", "112")
 CAF_SIZE = 500
 SIGNER_RUT = "11111111-1"
 SIGNER_NAME = "Demo Signer"
@@ -70,6 +70,7 @@ FOREIGN_CUSTOMER = {
 EXPORT_PRODUCT = {"name": "Vino Carménère Reserva (caja 12 botellas)", "default_code": "CL-VINO-EXP",
                   "type": "consu", "list_price": 120000}
 DOLLAR_IN_PESOS = 950.0
+EURO_IN_PESOS = 1050.5
 DEMO_LANGUAGE = "es_CL"
 DEMO_DTE_EMAIL = "dte@example.com"  # a domain reserved for examples (RFC 2606)
 FALLBACK_CUSTOMER = {
@@ -180,9 +181,10 @@ def ensure_cafs(env, company, authority):
     company_rut = engine_rut.normalize(company.vat)
     loaded = []
     for code in DOCUMENT_TYPES:
-        document_type = env["l10n_latam.document.type"].search(
+        document_type = env["l10n_latam.document.type"].with_context(active_test=False).search(
             [("code", "=", code), ("country_id.code", "=", "CL")], limit=1
         )
+        document_type.active = True  # l10n_cl ships the factura de compra (46) archived
         usable = False
         for caf in cafs.search([("company_id", "=", company.id), ("document_type_id", "=", document_type.id)]):
             if caf.state != "in_use":
@@ -298,6 +300,13 @@ def ensure_exports(env, company):
         rates.create({"currency_id": usd.id, "company_id": company.id, "name": datetime.date.today(),
                       "rate": 1 / DOLLAR_IN_PESOS})
         log(f"dollar at {DOLLAR_IN_PESOS:g} pesos from today")
+    # The SII's second export set is in euros.
+    eur = env.ref("base.EUR")
+    eur.active = True
+    if not rates.search_count([("currency_id", "=", eur.id), ("company_id", "=", company.id)]):
+        rates.create({"currency_id": eur.id, "company_id": company.id, "name": datetime.date.today(),
+                      "rate": 1 / EURO_IN_PESOS})
+        log(f"euro at {EURO_IN_PESOS:g} pesos from today")
     return customer
 
 
