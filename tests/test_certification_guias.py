@@ -168,10 +168,10 @@ class TestCertificationGuias(ExportMixin, TestClDteCommon, HttpCase):
         self.assertEqual(xmlutil.findtext(details["3"], "Anulado"), "2")
         self.assertIsNone(xmlutil.findtext(details["2"], "Anulado"))
         self.assertIn("TotGuiaVenta 1", guides_book.book_totals)
-        # Nothing of the guías is left; the export sets still are.
+        # Nothing of the guías is left: with every set of the file issued and booked, the samples are next.
         self.assertNotIn(GUIA_ATTENTION, workspace.progress)
         self.assertNotIn(BOOK_ATTENTION, workspace.progress)
-        self.assertIn("4352558", workspace.progress)
+        self.assertEqual(workspace.step, "samples", workspace.progress)
 
     def test_refused_without_a_warehouse(self):
         workspace = self.make_workspace()
