@@ -286,7 +286,8 @@ class L10nClDteCertificationCase(models.Model):
                                         "set file.")
     difference = fields.Monetary(compute="_compute_difference", string="Difference",
                                  help="Total (Odoo) minus Total (SII rules): zero when the document follows them.")
-    mismatch = fields.Text(readonly=True, help="Where the issued document differs from the SII's rules.")
+    mismatch = fields.Text(string="Differences from the SII's Rules", readonly=True,
+                           help="Where the issued document differs from the SII's rules.")
     # Of the record the case issued: an invoice or note, or a transfer's guía.
     dte_status = fields.Selection(DTE_STATES, compute="_compute_dte", string="SII Status")
     sii_message = fields.Text(compute="_compute_dte", string="SII Answer")

@@ -149,20 +149,24 @@ class L10nClDteCertificationSet(models.Model):
             ))
         return entries
 
+    def _l10n_cl_dte_in_company_lang(self):
+        """In the company's language: the books' answers are also stored by the envelopes' polling cron."""
+        return self.with_context(lang=self.company_id[:1].partner_id.lang or "en_US")
+
     def _l10n_cl_dte_upload_book(self):
-        for book in self:
+        for book in self._l10n_cl_dte_in_company_lang():
             client = book.company_id._l10n_cl_dte_sii_client()
             try:
                 receipt = client.upload_envelope(book.book_attachment_id.raw, UPLOAD_KINDS.get(book.kind, BOOK_KIND))
             except (TransportError, SiiEngineError) as error:
-                book.sii_message = engine_error_message(self.env, error)
+                book.sii_message = engine_error_message(book.env, error)
                 continue
             book.write({"state": "sent", "track_id": receipt.track_id,
-                        "sii_message": _("Received by the SII (track ID %s), waiting for its review.",
-                                         receipt.track_id)})
+                        "sii_message": book.env._("Received by the SII (track ID %s), waiting for its review.",
+                                                  receipt.track_id)})
 
     def _l10n_cl_dte_book_status(self):
-        for book in self:
+        for book in self._l10n_cl_dte_in_company_lang():
             try:
                 client = book.company_id._l10n_cl_dte_sii_client()
                 status = client.envelope_status(book.track_id, UPLOAD_KINDS.get(book.kind, BOOK_KIND))
@@ -170,14 +174,15 @@ class L10nClDteCertificationSet(models.Model):
                 book.sii_message = str(error)
                 continue
             except (TransportError, SiiEngineError) as error:
-                book.sii_message = engine_error_message(self.env, error)
+                book.sii_message = engine_error_message(book.env, error)
                 continue
             values = {"sii_message": status.summary()}
             # A processed book is EPR without the documents' counts, which the transport does not
             # call final (no document was accepted): for a book, EPR is the acceptance.
             if status.code == BOOK_ACCEPTED:
-                values.update(state="accepted", sii_message=_("Accepted by the SII: %(code)s (%(description)s).",
-                                                              code=status.code, description=status.description))
+                values.update(state="accepted", sii_message=book.env._(
+                    "Accepted by the SII: %(code)s (%(description)s).", code=status.code,
+                    description=status.description))
             elif status.final:
                 values["state"] = "rejected"
             book.write(values)

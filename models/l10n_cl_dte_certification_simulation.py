@@ -195,6 +195,32 @@ class L10nClDteCertification(models.Model):
         return product.taxes_id.filtered(lambda tax: tax.company_id == self.company_id
                                          or tax.company_id in self.company_id.parent_ids)
 
+    def _l10n_cl_dte_simulation_net_line(self, product, price):
+        """``(taxes, price)`` of a factura's line: its price without VAT, with the VAT that excludes it.
+
+        A factura states net amounts and the SII computes its VAT once on their sum: a product priced VAT
+        included (a till's product) would round its VAT per line and miss the SII's total by a peso. Its price
+        is stated net (rounded to the currency) with the same tax excluded from the price; a product whose
+        included tax has no such twin in the chart keeps its own.
+        """
+        taxes = self._l10n_cl_dte_simulation_taxes(product)
+        included = taxes.filtered("price_include")
+        if not included:
+            return taxes, price
+        twins = self.env["account.tax"]
+        for tax in included:
+            twin = self.env["account.tax"].search([
+                *self.env["account.tax"]._check_company_domain(self.company_id),
+                ("type_tax_use", "=", tax.type_tax_use), ("amount_type", "=", tax.amount_type),
+                ("amount", "=", tax.amount), ("l10n_cl_sii_code", "=", tax.l10n_cl_sii_code),
+                ("price_include", "=", False),
+            ], limit=1)
+            if not twin:
+                return taxes, price
+            twins |= twin
+        net = included.compute_all(price, self.company_id.currency_id, 1, product=product)["total_excluded"]
+        return (taxes - included) | twins, self.company_id.currency_id.round(net)
+
     def _l10n_cl_dte_simulation_invoice_plans(self, count, customers, products):
         """``count`` facturas: first as the company's recent sales were, then made of its customers and products."""
         since = fields.Date.context_today(self) - timedelta(days=RECENT_DAYS)
@@ -243,15 +269,18 @@ class L10nClDteCertification(models.Model):
             "partner_id": partner.id,
             "invoice_date": fields.Date.context_today(self),
             "l10n_latam_document_type_id": self._l10n_cl_dte_simulation_document_type(code).id,
-            "invoice_line_ids": [fields.Command.create({
-                "product_id": product.id,
-                "quantity": quantity,
-                "price_unit": price,
-                "discount": discount,
-                "tax_ids": [fields.Command.set([] if exempt else self._l10n_cl_dte_simulation_taxes(product).ids)],
-            }) for product, quantity, price, discount in lines],
+            "invoice_line_ids": [
+                self._l10n_cl_dte_simulation_line_command(product, quantity, price, discount, exempt)
+                for product, quantity, price, discount in lines
+            ],
             **(values or {}),
         })
+
+    def _l10n_cl_dte_simulation_line_command(self, product, quantity, price, discount, exempt):
+        taxes, price = (self.env["account.tax"], price) if exempt else \
+            self._l10n_cl_dte_simulation_net_line(product, price)
+        return fields.Command.create({"product_id": product.id, "quantity": quantity, "price_unit": price,
+                                      "discount": discount, "tax_ids": [fields.Command.set(taxes.ids)]})
 
     def _l10n_cl_dte_simulation_note(self, invoice, code):
         """A draft note on ``invoice``: a credit note for one unit returned, a debit note for one more charged.
@@ -266,8 +295,8 @@ class L10nClDteCertification(models.Model):
             plan, move_type="out_refund" if credit else "out_invoice",
             values={"reversed_entry_id": invoice.id} if credit else None,
         )
-        # The note keeps the invoice's taxes, exempt or not, whatever its own type says.
-        move.invoice_line_ids.tax_ids = line.tax_ids
+        # The note keeps the invoice's taxes and price (already net), exempt or not, whatever its own type says.
+        move.invoice_line_ids.write({"tax_ids": [fields.Command.set(line.tax_ids.ids)], "price_unit": line.price_unit})
         return move
 
     # --- issuing, sending, following -----------------------------------------------------

@@ -179,6 +179,24 @@ class TestCertificationSimulation(TestClDteCommon):
         self.load_caf(self.doc_33, 101, 103)
         self.assert_refused(workspace, "The CAFs of type 33 have 3 folios left; the simulation needs 7")
 
+    def test_a_product_priced_vat_included_is_stated_net(self):
+        # A till's product (its price includes VAT) sold beside the others: a factura states it net, with the
+        # VAT that excludes the price, or its VAT rounded per line misses the SII's total by a peso.
+        included = self.vat_tax.copy({"name": "IVA 19% incluido", "price_include_override": "tax_included"})
+        coffee = self.env["product.product"].create({"name": "Café de grano 250 g", "list_price": 6990,
+                                                     "sale_ok": True, "taxes_id": [Command.set(included.ids)]})
+        workspace = self.make_workspace()
+        workspace.action_simulation_prepare()
+        coffee_lines = workspace.simulation_ids.move_id.invoice_line_ids.filtered(
+            lambda line: line.product_id == coffee)
+        self.assertTrue(coffee_lines, "the product is sold in the simulation")
+        for line in coffee_lines:
+            self.assertEqual((line.price_unit, line.tax_ids.price_include), (5874, False), line.move_id.name)
+            self.assertEqual(line.tax_ids.amount, 19)
+        workspace.action_simulation_send()
+        self.assertEqual(set(workspace.simulation_ids.move_id.mapped("state")), {"posted"})
+        self.assertEqual(set(workspace.simulation_ids.mapped("dte_status")), {"sent"})
+
     def test_issue_send_accepted(self):
         workspace = self.make_workspace()
         workspace.action_simulation_prepare()

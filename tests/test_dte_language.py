@@ -1,9 +1,12 @@
+import base64
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import tagged
 
+from ..sii_engine.certification import setfile
 from .common import TestClDteCommon
+from .test_certification import REAL_SET
 
 
 @tagged("post_install", "-at_install")
@@ -41,6 +44,26 @@ class TestDteLanguage(TestClDteCommon):
         self.assertEqual(move.l10n_cl_dte_status, "accepted")
         self.assertEqual(move.l10n_cl_dte_sii_message, "Aceptado por el SII.")
         self.assertIn("Recibido por el SII", " ".join(move.l10n_cl_dte_envelope_id.answer_ids.mapped("message")))
+
+    def test_certification_book_answers_are_stored_in_the_company_language(self):
+        # The purchase book of the SII's real set (built from the set's entries alone), uploaded and polled
+        # as the envelopes' cron does it: in English, the user's language.
+        workspace = self.env["l10n_cl_dte.certification"].create({
+            "company_id": self.company.id, "set_file": base64.b64encode(REAL_SET.read_bytes()),
+        })
+        workspace.action_read_set()
+        book = workspace.set_ids.filtered(lambda s: s.kind == setfile.LIBRO_COMPRAS)
+        engine_set = next(s for s in workspace._l10n_cl_dte_parsed_sets() if s.kind == setfile.LIBRO_COMPRAS)
+        book = book.with_context(lang="en_US")
+        book._l10n_cl_dte_build_book(engine_set)
+        book._l10n_cl_dte_upload_book()
+        self.assertIn("Recibido por el SII", book.sii_message)
+        for _round in range(6):
+            book._l10n_cl_dte_book_status()
+            if book.state != "sent":
+                break
+        self.assertEqual(book.state, "accepted", book.sii_message)
+        self.assertTrue(book.sii_message.startswith("Aceptado por el SII: EPR"), book.sii_message)
 
     def test_customer_copy_is_written_in_the_customer_language(self):
         self.company.l10n_cl_dte_customer_exchange = "issued"
