@@ -50,6 +50,7 @@ class TestDteLanguage(TestClDteCommon):
         # as the envelopes' cron does it: in English, the user's language.
         workspace = self.env["l10n_cl_dte.certification"].create({
             "company_id": self.company.id, "set_file": base64.b64encode(REAL_SET.read_bytes()),
+            "partner_id": self.customer.id,
         })
         workspace.action_read_set()
         book = workspace.set_ids.filtered(lambda s: s.kind == setfile.LIBRO_COMPRAS)
