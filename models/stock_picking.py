@@ -13,7 +13,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..sii_engine import codes
+from ..sii_engine import codes, signature, xmlutil
 from .stock_picking_type import DISPATCH_TYPES, TRANSFER_INDICATORS, VALUATIONS
 
 GUIA_XMLID = "l10n_cl.dc_gd_dte"
@@ -76,6 +76,27 @@ class StockPicking(models.Model):
     def _l10n_cl_dte_report_name(self):
         """The document's name in the printed SII box: the SII's legal text, untranslated."""
         return codes.DOCUMENT_NAMES[codes.GUIA_DESPACHO]
+
+    def _l10n_cl_dte_printed_values(self):
+        """What the printed guía states beyond the delivery slip, read from its signed DTE (what the SII has):
+        ``{"lines": [(name, quantity, price, amount)], "totals": [(label, amount)], "valued": bool,
+        "references": the transfer's references}``.
+
+        A valued guía prints each line's price and amount and the totals; an unvalued one only its quantities,
+        which the delivery slip already shows.
+        """
+        self.ensure_one()
+        # Read as the stamp is: a warehouse user prints the guía without reading the company's DTE files.
+        body = signature.dte_body(xmlutil.parse(self.sudo().l10n_cl_dte_file_id.raw))
+        lines = [(xmlutil.findtext(line, "NmbItem"), xmlutil.findtext(line, "QtyItem"),
+                  xmlutil.findtext(line, "PrcItem"), xmlutil.findtext(line, "MontoItem"))
+                 for line in xmlutil.children(body, "Detalle")]
+        totals = xmlutil.find(body, "Encabezado/Totales")
+        labels = (("MntNeto", _("Net")), ("MntExe", _("Exempt")), ("IVA", _("VAT")), ("MntTotal", _("Total")))
+        stated = [(label, int(xmlutil.findtext(totals, tag))) for tag, label in labels
+                  if xmlutil.findtext(totals, tag)]
+        return {"lines": lines, "totals": stated, "valued": any(amount for _label, amount in stated),
+                "references": self.sudo().l10n_cl_dte_reference_ids}
 
     def _l10n_cl_dte_total(self):
         return None  # a guía states the goods' value, if any; no accounting entry to agree with

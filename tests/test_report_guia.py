@@ -7,8 +7,10 @@ import tempfile
 
 from lxml import etree
 
+from odoo import Command
 from odoo.tests import HttpCase, tagged
 
+from ..sii_engine import signature, xmlutil
 from ..sii_engine import ted as engine_ted
 from .common import COMPANY_RUT, TestClDteCommon
 from .common_stock import StockGuiaMixin
@@ -52,6 +54,36 @@ class TestReportGuia(StockGuiaMixin, TestClDteCommon, HttpCase):
         unstamped = self.make_delivery()
         html, _kind = self.env["ir.actions.report"]._render_qweb_html("stock.action_report_delivery", unstamped.ids)
         self.assertNotIn("Timbre Electrónico SII", html.decode())
+
+    def test_valued_guia_prints_its_prices_totals_and_references(self):
+        picking = self.make_delivery(lines=[(self.goods, 12)], l10n_cl_dte_reference_ids=[Command.create({
+            "other_type": "801", "folio": "OC-4471", "reason": "Orden de compra del cliente"})])
+        self.validate(picking)
+        body = signature.dte_body(xmlutil.parse(picking.l10n_cl_dte_file_id.raw))
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html("stock.action_report_delivery", picking.ids)
+        page = etree.HTML(html.decode())
+        detail = page.xpath("//table[@name='l10n_cl_dte_guia_detail']")
+        self.assertEqual(len(detail), 1, "a valued guía prints its prices")
+        rows = [" ".join(" ".join(row.itertext()).split()) for row in detail[0].xpath(".//tbody/tr")]
+
+        def digits(text):
+            return "".join(character for character in text if character.isdigit())
+
+        line = xmlutil.find(body, "Detalle")
+        self.assertIn(xmlutil.findtext(line, "NmbItem"), rows[0])
+        self.assertIn(digits(xmlutil.findtext(line, "MontoItem")), digits(rows[0]))
+        # The totals as the DTE states them (net, VAT, total), with thousands separators.
+        totals = xmlutil.find(body, "Encabezado/Totales")
+        for tag in ("MntNeto", "IVA", "MntTotal"):
+            amount = int(xmlutil.findtext(totals, tag))
+            self.assertTrue([row for row in rows if digits(row) == str(amount)], (tag, amount, rows))
+        self.assertTrue([row for row in rows if f"{int(xmlutil.findtext(totals, 'MntTotal')):,}" in row
+                         or f"{int(xmlutil.findtext(totals, 'MntTotal')):,}".replace(",", ".") in row], rows)
+        references = page.xpath("//table[@name='l10n_cl_dte_references']")
+        self.assertEqual(len(references), 1)
+        text = " ".join(" ".join(references[0].itertext()).split())
+        self.assertIn("OC-4471", text)
+        self.assertIn("Orden de compra del cliente", text)
 
     def test_stamp_in_pdf_decodes_to_verified_ted(self):
         if self.env["ir.actions.report"].get_wkhtmltopdf_state() not in ("ok", "upgrade", "workers"):
