@@ -79,7 +79,7 @@ class StockPicking(models.Model):
 
     def _l10n_cl_dte_printed_values(self):
         """What the printed guía states beyond the delivery slip, read from its signed DTE (what the SII has):
-        ``{"lines": [(name, quantity, price, amount)], "totals": [(label, amount)], "valued": bool,
+        ``{"lines": [(name, quantity, price, amount)], "totals": {Totales tag: amount}, "valued": bool,
         "references": the transfer's references}``.
 
         A valued guía prints each line's price and amount and the totals; an unvalued one only its quantities,
@@ -92,10 +92,9 @@ class StockPicking(models.Model):
                   xmlutil.findtext(line, "PrcItem"), xmlutil.findtext(line, "MontoItem"))
                  for line in xmlutil.children(body, "Detalle")]
         totals = xmlutil.find(body, "Encabezado/Totales")
-        labels = (("MntNeto", _("Net")), ("MntExe", _("Exempt")), ("IVA", _("VAT")), ("MntTotal", _("Total")))
-        stated = [(label, int(xmlutil.findtext(totals, tag))) for tag, label in labels
-                  if xmlutil.findtext(totals, tag)]
-        return {"lines": lines, "totals": stated, "valued": any(amount for _label, amount in stated),
+        stated = {tag: int(xmlutil.findtext(totals, tag)) for tag in ("MntNeto", "MntExe", "IVA", "MntTotal")
+                  if xmlutil.findtext(totals, tag)}
+        return {"lines": lines, "totals": stated, "valued": any(stated.values()),
                 "references": self.sudo().l10n_cl_dte_reference_ids}
 
     def _l10n_cl_dte_total(self):

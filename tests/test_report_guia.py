@@ -65,6 +65,9 @@ class TestReportGuia(StockGuiaMixin, TestClDteCommon, HttpCase):
         detail = page.xpath("//table[@name='l10n_cl_dte_guia_detail']")
         self.assertEqual(len(detail), 1, "a valued guía prints its prices")
         rows = [" ".join(" ".join(row.itertext()).split()) for row in detail[0].xpath(".//tbody/tr")]
+        totals_table = page.xpath("//table[@name='l10n_cl_dte_guia_totals']")
+        self.assertEqual(len(totals_table), 1, "beside the stamp")
+        total_rows = [" ".join(" ".join(row.itertext()).split()) for row in totals_table[0].xpath(".//tr")]
 
         def digits(text):
             return "".join(character for character in text if character.isdigit())
@@ -76,9 +79,9 @@ class TestReportGuia(StockGuiaMixin, TestClDteCommon, HttpCase):
         totals = xmlutil.find(body, "Encabezado/Totales")
         for tag in ("MntNeto", "IVA", "MntTotal"):
             amount = int(xmlutil.findtext(totals, tag))
-            self.assertTrue([row for row in rows if digits(row) == str(amount)], (tag, amount, rows))
-        self.assertTrue([row for row in rows if f"{int(xmlutil.findtext(totals, 'MntTotal')):,}" in row
-                         or f"{int(xmlutil.findtext(totals, 'MntTotal')):,}".replace(",", ".") in row], rows)
+            self.assertTrue([row for row in total_rows if digits(row).endswith(str(amount))], (tag, amount, total_rows))
+        self.assertTrue([row for row in total_rows if f"{int(xmlutil.findtext(totals, 'MntTotal')):,}" in row
+                         or f"{int(xmlutil.findtext(totals, 'MntTotal')):,}".replace(",", ".") in row], total_rows)
         references = page.xpath("//table[@name='l10n_cl_dte_references']")
         self.assertEqual(len(references), 1)
         text = " ".join(" ".join(references[0].itertext()).split())
