@@ -82,8 +82,8 @@ class TestReportGuia(StockGuiaMixin, TestClDteCommon, HttpCase):
             self.assertTrue([row for row in total_rows if digits(row).endswith(str(amount))], (tag, amount, total_rows))
         self.assertTrue([row for row in total_rows if f"{int(xmlutil.findtext(totals, 'MntTotal')):,}" in row
                          or f"{int(xmlutil.findtext(totals, 'MntTotal')):,}".replace(",", ".") in row], total_rows)
-        references = page.xpath("//table[@name='l10n_cl_dte_references']")
-        self.assertEqual(len(references), 1)
+        references = page.xpath("//table[@name='l10n_cl_dte_guia_data']//tr[@name='l10n_cl_dte_reference']")
+        self.assertEqual(len(references), 1, "one line per reference")
         text = " ".join(" ".join(references[0].itertext()).split())
         self.assertIn("OC-4471", text)
         self.assertIn("Orden de compra del cliente", text)
