@@ -87,10 +87,10 @@ class L10nClDteCertification(models.Model):
 class L10nClDteCertificationSet(models.Model):
     _inherit = "l10n_cl_dte.certification.set"
 
-    def _l10n_cl_dte_case_receiver(self):
+    def _l10n_cl_dte_partner(self):
         if self.kind != setfile.BOLETA:
-            return super()._l10n_cl_dte_case_receiver()
-        return self.env.ref(FINAL_CONSUMER)._l10n_cl_dte_receiver()
+            return super()._l10n_cl_dte_partner()
+        return self.env.ref(FINAL_CONSUMER)
 
     def _l10n_cl_dte_case_document(self, engine_case, folio, issue_date, issuer, receiver, earlier, **options):
         if self.kind != setfile.BOLETA:
@@ -103,46 +103,25 @@ class L10nClDteCertificationSet(models.Model):
 class L10nClDteCertificationCase(models.Model):
     _inherit = "l10n_cl_dte.certification.case"
 
-    def _l10n_cl_dte_create_move(self, document, issue_date):
-        """A boleta at its gross prices, or a credit note on it at net prices, to the final consumer."""
-        self.ensure_one()
-        if self.set_id.kind != setfile.BOLETA:
-            return super()._l10n_cl_dte_create_move(document, issue_date)
-        workspace = self.certification_id
-        vat = workspace._l10n_cl_dte_vat_tax(price_include=True)
-        references = [self._l10n_cl_dte_reference_values(reference) for reference in document.references]
-        values = {
-            "company_id": workspace.company_id.id,
-            "journal_id": workspace.journal_id.id,
-            "partner_id": self.env.ref(FINAL_CONSUMER).id,
-            "invoice_date": issue_date,
-            "l10n_latam_document_type_id": self.document_type_id.id,
-            "l10n_cl_dte_reference_ids": [fields.Command.create(reference) for reference in references],
-        }
-        if document.document_type != codes.NOTA_CREDITO:
-            # A boleta: the shelf prices, VAT included.
-            return self.env["account.move"].create({
-                **values, "move_type": "out_invoice", "invoice_line_ids": self._l10n_cl_dte_boleta_lines(document, vat),
-            })
+    def _l10n_cl_dte_move_values(self, code):
+        values = super()._l10n_cl_dte_move_values(code)
+        if self.set_id.kind == setfile.BOLETA and code == codes.NOTA_CREDITO:
+            values["reversed_entry_id"] = self.set_id.case_ids.filtered(
+                lambda case: case.case_ref == self.case_ref.removesuffix(f"-{engine_boletas.NOTE_SUFFIX}")).move_id.id
+        return values
+
+    def _l10n_cl_dte_line_taxes(self, line=None):
+        """A boleta states its shelf prices, VAT included; a credit note on it states net amounts."""
+        if self.set_id.kind == setfile.BOLETA and self.document_type_id.code != str(codes.NOTA_CREDITO):
+            return self.certification_id._l10n_cl_dte_vat_tax(price_include=True)
+        return super()._l10n_cl_dte_line_taxes(line)
+
+    def _l10n_cl_dte_line_price(self, line):
         # A credit note states net amounts, its VAT on their sum, as the engine's note does. With the VAT
         # included in its lines Odoo would give back the boleta's gross total, which the note's VAT,
         # rounded on the sum of the lines' whole-peso amounts, may miss by a peso (and the issuing path
         # refuses a note whose totals differ): each line's price is its whole net amount per unit.
-        boleta = self.set_id.case_ids.filtered(
-            lambda case: case.case_ref == self.case_ref.removesuffix(f"-{engine_boletas.NOTE_SUFFIX}")).move_id
-        return self.env["account.move"].create({
-            **values, "move_type": "out_refund", "reversed_entry_id": boleta.id,
-            "invoice_line_ids": self._l10n_cl_dte_boleta_lines(document, workspace._l10n_cl_dte_vat_tax(), net=True),
-        })
-
-    def _l10n_cl_dte_boleta_lines(self, document, vat, net=False):
-        commands = []
-        for line in document.lines:
-            price = line.price
-            if net and not line.exempt:
-                price = round_amount(line.quantity * line.price) / line.quantity
-            commands.append(fields.Command.create({
-                "name": line.name, "quantity": float(line.quantity), "price_unit": float(price),
-                "tax_ids": [fields.Command.set([] if line.exempt else vat.ids)],
-            }))
-        return commands
+        if self.set_id.kind == setfile.BOLETA and self.document_type_id.code == str(codes.NOTA_CREDITO) \
+                and not line.exempt:
+            return round_amount(line.quantity * line.price) / line.quantity
+        return super()._l10n_cl_dte_line_price(line)

@@ -142,7 +142,7 @@ class L10nClDteCertificationCase(models.Model):
         lines = [fields.Command.create({
             "name": line.name,
             "quantity": float(line.quantity),
-            "price_unit": float(line.price),
+            "price_unit": float(self._l10n_cl_dte_line_price(line)),
             "discount": float(line.discount_percent or 0),
             "tax_ids": [fields.Command.set([] if line.exempt or code == codes.FACTURA_EXENTA
                                            else self._l10n_cl_dte_line_taxes(line).ids)],
@@ -169,6 +169,10 @@ class L10nClDteCertificationCase(models.Model):
         workspace = self.certification_id
         return {"move_type": "out_refund" if code == codes.NOTA_CREDITO else "out_invoice",
                 "journal_id": workspace.journal_id.id, "partner_id": self.set_id._l10n_cl_dte_partner().id}
+
+    def _l10n_cl_dte_line_price(self, line):
+        """The unit price of the engine's ``line`` on the case's Odoo record."""
+        return line.price
 
     def _l10n_cl_dte_line_taxes(self, line=None):
         """The taxes of a taxed line of the case (the engine's ``line``; none: a global discount)."""

@@ -113,7 +113,7 @@ class L10nClDteCertificationCase(models.Model):
         # The buyer's own documents: a vendor bill (46, and the debit note 56) or a vendor refund (61).
         return {"move_type": "in_refund" if code == codes.NOTA_CREDITO else "in_invoice",
                 "journal_id": self.certification_id.purchase_journal_id.id,
-                "partner_id": self.certification_id.supplier_id.id}
+                "partner_id": self.set_id._l10n_cl_dte_partner().id}
 
     def _l10n_cl_dte_line_taxes(self, line=None):
         if self.set_id.kind != PURCHASE_SET:
