@@ -151,7 +151,7 @@ class L10nClDteCertificationSet(models.Model):
 
     def _l10n_cl_dte_in_company_lang(self):
         """In the company's language: the books' answers are also stored by the envelopes' polling cron."""
-        return self.with_context(lang=self.company_id[:1].partner_id.lang or "en_US")
+        return self.with_context(lang=self.company_id[:1]._l10n_cl_dte_lang())
 
     def _l10n_cl_dte_upload_book(self):
         for book in self._l10n_cl_dte_in_company_lang():

@@ -116,7 +116,7 @@ class L10nClDteSiiDocument(models.AbstractModel):
     def _l10n_cl_dte_in_company_lang(self):
         """These documents in their company's language: what the scheduled actions store about them (SII
         messages, chatter) is read by the company's people, whoever's session or cron wrote it."""
-        return self.with_context(lang=self.company_id[:1].partner_id.lang or "en_US")
+        return self.with_context(lang=self.company_id[:1]._l10n_cl_dte_lang())
 
     def _l10n_cl_dte_stamp_data(self):
         """``(type, folio, issue date, total, receiver RUT)`` as the stamp (TED) the SII verifies states them."""

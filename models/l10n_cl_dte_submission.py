@@ -67,7 +67,7 @@ class L10nClDteEnvelope(models.Model):
 
     def _l10n_cl_dte_in_company_lang(self):
         """The envelope in its company's language: what the scheduled actions log is read by the company."""
-        return self.with_context(lang=self.company_id[:1].partner_id.lang or "en_US")
+        return self.with_context(lang=self.company_id[:1]._l10n_cl_dte_lang())
 
     def _l10n_cl_dte_upload(self, client, xml):
         self.ensure_one()

@@ -116,6 +116,11 @@ class ResCompany(models.Model):
                       "(e.g. 76192083-9), or leave it empty for software of your own.", vat)
                 )
 
+    def _l10n_cl_dte_lang(self):
+        """The language of what the scheduled actions store for this company (SII answers, errors): the one its
+        accountants read, not the cron user's."""
+        return self[:1].partner_id.lang or "en_US"
+
     def _l10n_cl_dte_managers(self):
         """The company's accounting managers (internal users)."""
         self.ensure_one()
